@@ -1,0 +1,54 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Account(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "ACTIVE"
+        FROZEN = "FROZEN"
+        CLOSED = "CLOSED"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="accounts"
+    )
+    status = models.CharField(max_length=6, choices=Status.choices, default=Status.ACTIVE)
+    currency = models.CharField(max_length=3, default="INR")
+    # A cache of the ledger (credits - debits), in minor units, written only by the transfer
+    # service in the same database transaction as the entries.
+    balance = models.BigIntegerField(default=0, editable=False)
+    # The system user's funding account for a currency: the source of initial funds, the one
+    # kind of account allowed below zero.
+    is_funding = models.BooleanField(default=False, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(balance__gte=0) | models.Q(is_funding=True),
+                name="accounts_user_balance_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["ACTIVE", "FROZEN", "CLOSED"]),
+                name="accounts_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(currency__regex=r"^[A-Z]{3}$"), name="accounts_currency_iso"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="CLOSED") | models.Q(balance=0),
+                name="accounts_closed_balance_zero",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "currency"],
+                condition=models.Q(is_funding=True),
+                name="accounts_one_funding_account_per_currency",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.currency}, {self.status})"

@@ -1,0 +1,26 @@
+"""Reads for accounts. Every read is scoped to the caller: another user's account does not
+exist as far as they can tell."""
+
+import uuid
+
+from django.db.models import QuerySet
+
+from accounts.exceptions import AccountNotFound
+from accounts.models import Account
+from users.models import User
+
+
+def account_list(*, user: User) -> QuerySet[Account]:
+    return Account.objects.filter(user=user).order_by("created_at", "id")
+
+
+def account_get_owned(*, user: User, account_id: str) -> Account:
+    """The caller's account with this id; a malformed id is an unknown one."""
+    try:
+        key = uuid.UUID(str(account_id))
+    except ValueError as exc:
+        raise AccountNotFound() from exc
+    account = Account.objects.filter(id=key, user=user).first()
+    if account is None:
+        raise AccountNotFound()
+    return account

@@ -1,0 +1,64 @@
+"""Money at the edge: ISO 4217 currencies with their minor-unit exponent, parsing a request's
+amount into an exact `Decimal` and rendering integer minor units back as a decimal string.
+Inside the service money is always an `int` count of minor units."""
+
+import re
+from decimal import Decimal
+from functools import cache
+
+import iso4217
+
+from bankledger.parsers import ExponentNumber
+
+_DECIMAL_STRING = re.compile(r"(?:0|[1-9][0-9]*)(?:\.[0-9]+)?", re.ASCII)
+_MAX_STRING_LENGTH = 40
+
+
+@cache
+def currency_exponent(code: str) -> int | None:
+    """Minor-unit exponent of an ISO 4217 currency (INR: 2, JPY: 0), or None when the code is
+    unknown or has no minor unit (gold, SDR, test codes)."""
+    if not isinstance(code, str) or not re.fullmatch(r"[A-Z]{3}", code):
+        return None
+    try:
+        return iso4217.Currency(code).exponent
+    except ValueError:
+        return None
+
+
+def parse_amount(value) -> Decimal | None:
+    """The exact decimal a request sent, or None when it is not a plain positive-looking
+    decimal (booleans, null, containers, NaN, exponent notation, signs, spaces)."""
+    if isinstance(value, bool | ExponentNumber):
+        return None
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, Decimal):
+        return value if value.is_finite() else None
+    if (
+        isinstance(value, str)
+        and len(value) <= _MAX_STRING_LENGTH
+        and _DECIMAL_STRING.fullmatch(value)
+    ):
+        return Decimal(value)
+    return None
+
+
+def decimal_places(amount: Decimal) -> int:
+    exponent = amount.as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def to_minor_units(amount: Decimal, exponent: int) -> int | None:
+    """`amount` in minor units, or None when it has more decimals than the currency has."""
+    if decimal_places(amount) > exponent:
+        return None
+    return int(amount.scaleb(exponent))
+
+
+def format_minor_units(minor: int, currency: str) -> str:
+    """`50050` INR -> `"500.50"`; `-300` JPY -> `"-300"`."""
+    exponent = currency_exponent(currency) or 0
+    sign = "-" if minor < 0 else ""
+    whole, fraction = divmod(abs(minor), 10**exponent)
+    return f"{sign}{whole}.{fraction:0{exponent}d}" if exponent else f"{sign}{whole}"

@@ -1,0 +1,8 @@
+"""Settings, one module per integration, all read from the environment (and `.env`)."""
+
+from .api import *  # noqa: F403
+from .auth import *  # noqa: F403
+from .base import *  # noqa: F403
+from .cache import *  # noqa: F403
+from .database import *  # noqa: F403
+from .security import *  # noqa: F403

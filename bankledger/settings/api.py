@@ -1,0 +1,29 @@
+"""Django REST Framework and the OpenAPI schema."""
+
+from .environment import env
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["bankledger.authentication.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["bankledger.parsers.DecimalJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "bankledger.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_RATES": {},
+}
+
+# The most a single transfer (or initial funding) may move, in minor units, inclusive.
+MAX_TRANSFER_MINOR_UNITS = env.int("MAX_TRANSFER_MINOR_UNITS", default=10**13)
+DEFAULT_CURRENCY = "INR"
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "bankledger API",
+    "DESCRIPTION": "A double-entry banking ledger: users, accounts, idempotent transfers.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}

@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
+
+import accounts.urls
+import transactions.urls
+from bankledger.errors import json_not_found
+
+urlpatterns = [
+    path("admin", RedirectView.as_view(url="/admin/", permanent=True)),
+    path("admin/", admin.site.urls),
+    path("api/auth/", include("users.urls")),
+    path("api/accounts", accounts.urls.root, name="accounts"),
+    path("api/accounts/", include("accounts.urls")),
+    path("api/transactions", transactions.urls.root, name="transactions"),
+    path("api/transactions/", include("transactions.urls")),
+    # Anything else under /api/ is a JSON 404, never Django's HTML page.
+    re_path(r"^api(?:/.*)?$", json_not_found),
+]
+
+handler400 = "bankledger.errors.json_bad_request"
+handler404 = "bankledger.errors.json_not_found"
+handler500 = "bankledger.errors.json_server_error"

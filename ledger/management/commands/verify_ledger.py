@@ -1,0 +1,30 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from ledger.selectors import ledger_verify
+
+
+class Command(BaseCommand):
+    help = (
+        "Prove the ledger whole: every stored balance equals credits minus debits and the last "
+        "entry's balance-after; every transaction balances; balances sum to zero per currency. "
+        "Exits 1 on any mismatch."
+    )
+
+    def handle(self, *args, **options):
+        report = ledger_verify()
+        self.stdout.write(
+            f"Checked {report.accounts} accounts and {report.entries} ledger entries."
+        )
+        problems = [
+            ("Balance mismatches", report.balance_mismatches),
+            ("Unbalanced transactions", report.unbalanced_transactions),
+            ("Currencies whose balances do not sum to zero", report.nonzero_currencies),
+        ]
+        for title, rows in problems:
+            if rows:
+                self.stdout.write(f"{title}:")
+                for row in rows:
+                    self.stdout.write(f"  {row}")
+        if not report.ok:
+            raise CommandError("The ledger does not balance.", returncode=1)
+        self.stdout.write(self.style.SUCCESS("Ledger OK."))

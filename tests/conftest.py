@@ -1,0 +1,86 @@
+"""Shared fixtures: real database (SQLite file or PostgreSQL from DATABASE_URL), real bcrypt,
+users and accounts made through the same services the API uses."""
+
+import itertools
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from accounts.services import account_create, system_user_create
+from transactions.services import initial_funds_create
+from users.services import token_issue, user_create
+
+PASSWORD = "correct-horse-battery-staple"
+_counter = itertools.count()
+
+
+@pytest.fixture(autouse=True)
+def _fast_bcrypt(settings):
+    settings.PASSWORD_HASHERS = ["tests.hashers.FastBCryptSHA256PasswordHasher"]
+
+
+@pytest.fixture
+def client_anon(db):
+    cache.clear()  # login-throttle counters from an earlier test must not leak
+    return APIClient()
+
+
+@pytest.fixture
+def make_user(db):
+    def make(*, email=None, name="Test User", password=PASSWORD, **extra):
+        email = email or f"user{next(_counter)}@example.com"
+        return user_create(email=email, name=name, password=password, **extra)
+
+    return make
+
+
+@pytest.fixture
+def user(make_user):
+    return make_user()
+
+
+@pytest.fixture
+def system_user(db):
+    return system_user_create(email=f"system{next(_counter)}@example.com", password=PASSWORD)
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_issue(user=user)}")
+    return client
+
+
+@pytest.fixture
+def api(user):
+    """An API client authenticated as `user` with a Bearer token."""
+    return client_for(user)
+
+
+@pytest.fixture
+def system_api(system_user):
+    return client_for(system_user)
+
+
+@pytest.fixture
+def fund(system_user):
+    """fund(account, "100.00"): seed an account through the initial-funds service."""
+
+    def fund(account, amount):
+        return initial_funds_create(
+            initiator=system_user,
+            to_account_id=str(account.id),
+            amount=Decimal(str(amount)),
+            idempotency_key=f"seed-{next(_counter)}",
+        ).transaction
+
+    return fund
+
+
+@pytest.fixture
+def make_account(db):
+    def make(owner, currency=None):
+        return account_create(user=owner, currency=currency)
+
+    return make

@@ -1,0 +1,71 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from users.cookies import clear_token_cookie, set_token_cookie
+from users.services import token_issue, token_revoke, user_create, user_login
+
+
+class UserOutputSerializer(serializers.Serializer):
+    _id = serializers.UUIDField(source="id")
+    name = serializers.CharField()
+    email = serializers.EmailField()
+
+
+class AuthOutputSerializer(serializers.Serializer):
+    user = UserOutputSerializer()
+    token = serializers.CharField()
+
+
+def _authenticated_response(user, http_status: int) -> Response:
+    token = token_issue(user=user)
+    response = Response(AuthOutputSerializer({"user": user, "token": token}).data, http_status)
+    set_token_cookie(response, token)
+    return response
+
+
+class UserRegisterApi(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=150)
+        email = serializers.EmailField(max_length=254)
+        password = serializers.CharField(max_length=512, trim_whitespace=False)
+
+    @extend_schema(request=InputSerializer, responses={201: AuthOutputSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = user_create(**data.validated_data)
+        return _authenticated_response(user, status.HTTP_201_CREATED)
+
+
+class UserLoginApi(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        email = serializers.CharField(max_length=254)
+        password = serializers.CharField(max_length=512, trim_whitespace=False)
+
+    @extend_schema(request=InputSerializer, responses={200: AuthOutputSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = user_login(**data.validated_data, client_address=request.META.get("REMOTE_ADDR", ""))
+        return _authenticated_response(user, status.HTTP_200_OK)
+
+
+class UserLogoutApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        message = serializers.CharField()
+
+    @extend_schema(request=None, responses={200: OutputSerializer})
+    def post(self, request):
+        token_revoke(token=request.auth)
+        response = Response({"message": "User logged out successfully"})
+        clear_token_cookie(response)
+        return response

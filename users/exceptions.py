@@ -1,0 +1,41 @@
+from bankledger.errors import ApplicationError
+
+
+class EmailTaken(ApplicationError):
+    """Registration with an email that exists already, in any letter case."""
+
+    status_code = 422
+    code = "email_taken"
+    message = "User already exists with email."
+
+    def __init__(self):
+        super().__init__(extra={"status": "failed"})
+
+
+class InvalidCredentials(ApplicationError):
+    """Unknown email or wrong password: one message for both, so emails cannot be probed."""
+
+    status_code = 401
+    code = "invalid_credentials"
+    message = "Email or password is INVALID"
+
+
+class LoginThrottled(ApplicationError):
+    """Too many failed logins for this email or this client address."""
+
+    status_code = 429
+    code = "too_many_attempts"
+    message = "Too many failed login attempts. Try again later."
+
+    def __init__(self, retry_after: int):
+        super().__init__(extra={"retry_after": retry_after})
+
+
+class WeakPassword(ApplicationError):
+    """The password failed one of Django's validators."""
+
+    code = "invalid_input"
+    message = "Invalid input."
+
+    def __init__(self, problems: list[str]):
+        super().__init__(extra={"errors": {"password": problems}})
