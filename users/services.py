@@ -56,14 +56,17 @@ def _check_throttle(keys: list[tuple[str, int]]) -> None:
     for key, limit in keys:
         state = cache.get(key)
         if state and state["count"] >= limit:
-            retry_after = int(state["since"] + settings.LOGIN_FAILURE_WINDOW - now) + 1
-            raise LoginThrottled(retry_after=max(retry_after, 1))
+            remaining = state["since"] + settings.LOGIN_FAILURE_WINDOW - now
+            if remaining > 0:
+                raise LoginThrottled(retry_after=int(remaining) + 1)
 
 
 def _record_failure(keys: list[tuple[str, int]]) -> None:
     now = time.time()
     for key, _limit in keys:
-        state = cache.get(key) or {"count": 0, "since": now}
+        state = cache.get(key)
+        if not state or state["since"] + settings.LOGIN_FAILURE_WINDOW <= now:
+            state = {"count": 0, "since": now}
         state["count"] += 1
         remaining = int(state["since"] + settings.LOGIN_FAILURE_WINDOW - now) + 1
         cache.set(key, state, timeout=max(remaining, 1))

@@ -1,5 +1,6 @@
 """Passwords, JWTs and login throttling."""
 
+import hashlib
 from datetime import timedelta
 
 from django.core.exceptions import ImproperlyConfigured
@@ -31,7 +32,12 @@ if not JWT_SECRET:
 if not DEBUG and len(JWT_SECRET.encode()) < 32:
     raise ImproperlyConfigured("JWT_SECRET must be at least 32 bytes long.")
 
-SECRET_KEY = env("SECRET_KEY", default=JWT_SECRET)
+# Django's own signing key (sessions, admin). Derived from JWT_SECRET when not given, so one
+# secret is enough to deploy, but never the same bytes as the JWT key.
+SECRET_KEY = env(
+    "SECRET_KEY",
+    default=hashlib.sha256(b"bankledger-django-secret-key:" + JWT_SECRET.encode()).hexdigest(),
+)
 
 JWT_LIFETIME = env.int("JWT_LIFETIME", default=3 * 24 * 3600)
 
