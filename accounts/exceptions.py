@@ -14,3 +14,46 @@ class AccountNotFound(ApplicationError):
     status_code = 404
     code = "account_not_found"
     message = "Account not found."
+
+
+class NotSystemUser(ApplicationError):
+    """A system-only call made by an ordinary user."""
+
+    status_code = 403
+    code = "not_system_user"
+    message = "Forbidden access, not a system user."
+
+
+class InvalidAccountStatus(ApplicationError):
+    """A status that is not ACTIVE, FROZEN or CLOSED."""
+
+    code = "invalid_status"
+    message = "Status must be ACTIVE, FROZEN or CLOSED."
+
+
+class AccountClosed(ApplicationError):
+    """CLOSED is final: a closed account's status never changes again."""
+
+    code = "account_closed"
+    message = "The account is closed; a closed account cannot be changed."
+
+
+class AccountNotEmpty(ApplicationError):
+    """Only an account with a zero balance may be closed."""
+
+    code = "account_not_empty"
+    message = "The account still holds money; only a zero balance can be closed."
+
+
+class FundingAccountNotClosable(ApplicationError):
+    """A system user's funding account is the source of initial funds and stays open."""
+
+    code = "funding_account_not_closable"
+    message = "A funding account cannot be closed."
+
+
+class AccountFrozen(ApplicationError):
+    """A frozen account is held by a system user; its owner cannot close it until unfrozen."""
+
+    code = "account_frozen"
+    message = "The account is frozen; only a system user can close it."

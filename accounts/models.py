@@ -52,3 +52,43 @@ class Account(models.Model):
 
     def __str__(self) -> str:
         return f"{self.id} ({self.currency}, {self.status})"
+
+
+class AccountStatusChange(models.Model):
+    """Who changed an account's status, when and why; written in the same database transaction
+    as the change itself. `actor` is empty when an operator ran a management command."""
+
+    id = models.BigAutoField(primary_key=True)
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="status_changes")
+    from_status = models.CharField(max_length=6, choices=Account.Status.choices)
+    to_status = models.CharField(max_length=6, choices=Account.Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="account_status_changes",
+    )
+    reason = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(from_status__in=["ACTIVE", "FROZEN", "CLOSED"])
+                & models.Q(to_status__in=["ACTIVE", "FROZEN", "CLOSED"]),
+                name="account_status_change_statuses_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(from_status=models.F("to_status")),
+                name="account_status_change_is_a_change",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(from_status="CLOSED"),
+                name="account_status_change_closed_is_final",
+            ),
+        ]
+        indexes = [models.Index(fields=["account", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.from_status} -> {self.to_status}"

@@ -1,10 +1,21 @@
 """Writes for accounts."""
 
+import uuid
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from accounts.exceptions import UnknownCurrency
-from accounts.models import Account
+from accounts.exceptions import (
+    AccountClosed,
+    AccountFrozen,
+    AccountNotEmpty,
+    AccountNotFound,
+    FundingAccountNotClosable,
+    InvalidAccountStatus,
+    NotSystemUser,
+    UnknownCurrency,
+)
+from accounts.models import Account, AccountStatusChange
 from bankledger.money import currency_exponent
 from users.models import User
 from users.services import user_create
@@ -37,3 +48,77 @@ def system_user_create(*, email: str, password: str, name: str = "System") -> Us
         user = user_create(email=email, name=name, password=password, is_system=True, is_staff=True)
         funding_account_get_or_create(system_user=user, currency=settings.DEFAULT_CURRENCY)
     return user
+
+
+def _may_change_status(*, account: Account, status: str, actor: User | None) -> None:
+    """Freezing and unfreezing are for system users; closing for the owner (of an account that
+    is not frozen) or a system user. No actor means an operator at a shell (a management
+    command), who may do all three."""
+    if actor is None or actor.is_system:
+        return
+    if status != Account.Status.CLOSED:
+        raise NotSystemUser()
+    if account.user_id != actor.id:
+        # Another user's account does not exist as far as they can tell.
+        raise AccountNotFound()
+    if account.status == Account.Status.FROZEN:
+        raise AccountFrozen()
+
+
+def account_status_set(
+    *, account_id: str, status: str, actor: User | None, reason: str = ""
+) -> Account:
+    """Move an account to `status` and record who did it, when and why, in one database
+    transaction with the account row locked, so a transfer cannot change the balance between
+    the check and the change. Setting the status it already has changes and records nothing."""
+    if status not in Account.Status.values:
+        raise InvalidAccountStatus()
+    try:
+        key = uuid.UUID(str(account_id))
+    except ValueError as exc:
+        raise AccountNotFound() from exc
+    with transaction.atomic():
+        account = Account.objects.select_for_update().filter(id=key).first()
+        if account is None:
+            raise AccountNotFound()
+        _may_change_status(account=account, status=status, actor=actor)
+        if account.status == status:
+            return account
+        if account.status == Account.Status.CLOSED:
+            raise AccountClosed()
+        if status == Account.Status.CLOSED:
+            if account.is_funding:
+                raise FundingAccountNotClosable()
+            if account.balance != 0:
+                raise AccountNotEmpty()
+        AccountStatusChange.objects.create(
+            account=account,
+            from_status=account.status,
+            to_status=status,
+            actor=actor,
+            reason=reason,
+        )
+        account.status = status
+        account.save(update_fields=["status", "updated_at"])
+    return account
+
+
+def account_freeze(*, account_id: str, actor: User | None, reason: str = "") -> Account:
+    """A frozen account neither sends nor receives until it is unfrozen. System users only."""
+    return account_status_set(
+        account_id=account_id, status=Account.Status.FROZEN, actor=actor, reason=reason
+    )
+
+
+def account_unfreeze(*, account_id: str, actor: User | None, reason: str = "") -> Account:
+    """Make a frozen account ACTIVE again. System users only."""
+    return account_status_set(
+        account_id=account_id, status=Account.Status.ACTIVE, actor=actor, reason=reason
+    )
+
+
+def account_close(*, account_id: str, actor: User | None, reason: str = "") -> Account:
+    """Close an account for good; the owner or a system user, and only at a zero balance."""
+    return account_status_set(
+        account_id=account_id, status=Account.Status.CLOSED, actor=actor, reason=reason
+    )

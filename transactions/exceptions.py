@@ -1,3 +1,5 @@
+# NotSystemUser lives in accounts (the account lifecycle refuses with it too); re-exported here.
+from accounts.exceptions import NotSystemUser as NotSystemUser
 from bankledger.errors import ApplicationError
 
 
@@ -21,14 +23,6 @@ class NotAccountOwner(ApplicationError):
     status_code = 403
     code = "forbidden_account"
     message = "You can only send money from your own account."
-
-
-class NotSystemUser(ApplicationError):
-    """A system-only call made by an ordinary user."""
-
-    status_code = 403
-    code = "not_system_user"
-    message = "Forbidden access, not a system user."
 
 
 class InvalidAmount(ApplicationError):
