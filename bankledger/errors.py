@@ -4,6 +4,7 @@
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
@@ -62,6 +63,9 @@ def exception_handler(exc, context):
         return Response(body(exc.message, exc.code, **exc.extra), exc.status_code, headers=headers)
     if isinstance(exc, Http404):
         exc = drf.NotFound()
+    elif isinstance(exc, RequestDataTooBig):
+        # Django refuses a Content-Length over DATA_UPLOAD_MAX_MEMORY_SIZE before reading.
+        exc = PayloadTooLarge()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = drf.PermissionDenied()
     if isinstance(exc, drf.APIException):

@@ -39,5 +39,5 @@ class DecimalJSONParser(JSONParser):
             return json.loads(
                 raw.decode(encoding), parse_float=_parse_float, parse_constant=_refuse_constant
             )
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise ParseError("Malformed JSON in request body.", code="malformed_json") from exc
