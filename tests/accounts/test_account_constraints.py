@@ -1,0 +1,48 @@
+"""Account rules hold in the database itself, whatever Python does."""
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from accounts.models import Account
+from accounts.services import funding_account_get_or_create
+
+
+def _raw(sql, params):
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def test_raw_update_driving_a_user_account_negative_fails(user, make_account, fund):
+    account = make_account(user)
+    fund(account, "5")
+    with pytest.raises(IntegrityError):
+        _raw("UPDATE accounts_account SET balance = -1 WHERE id = %s", [account.id.hex])
+    account.refresh_from_db()
+    assert account.balance == 500
+
+
+def test_funding_account_may_go_negative(system_user):
+    funding = funding_account_get_or_create(system_user=system_user, currency="INR")
+    Account.objects.filter(id=funding.id).update(balance=-(10**15))
+    funding.refresh_from_db()
+    assert funding.balance == -(10**15)
+
+
+def test_closed_account_must_hold_nothing(user, make_account, fund):
+    account = make_account(user)
+    fund(account, "1")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Account.objects.filter(id=account.id).update(status="CLOSED")
+
+
+def test_status_and_currency_are_checked_by_the_database(user, make_account):
+    account = make_account(user)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Account.objects.filter(id=account.id).update(status="LOCKED")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Account.objects.filter(id=account.id).update(currency="inr")
+
+
+def test_one_funding_account_per_user_and_currency(system_user):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Account.objects.create(user=system_user, currency="INR", is_funding=True)

@@ -1,0 +1,24 @@
+"""The number of queries one transfer request costs is pinned: a new query in the money path
+must be a decision, not an accident."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.conftest import client_for
+
+
+@pytest.mark.django_db(transaction=True)  # a real outer transaction, not a test savepoint
+def test_queries_per_transfer_request(user, make_account, fund):
+    sender, receiver = make_account(user), make_account(user)
+    fund(sender, "100")
+    client = client_for(user)
+    data = {"fromAccount": str(sender.id), "toAccount": str(receiver.id), "amount": "1"}
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/api/transactions", {**data, "idempotencyKey": "q"}, format="json")
+    assert response.status_code == 201
+    statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
+    # token revocation check, user; then one database transaction: lock both accounts,
+    # insert the transaction, insert both entries, update both balances.
+    expected = ["SELECT", "SELECT", "BEGIN", "SELECT", "INSERT", "INSERT", "UPDATE", "COMMIT"]
+    assert statements == expected, [q["sql"] for q in queries.captured_queries]
