@@ -1,5 +1,7 @@
 """Core Django settings: apps, middleware, templates, static files, logging."""
 
+from pathlib import Path
+
 from .environment import BASE_DIR, env
 
 DEBUG = env.bool("DEBUG", default=False)
@@ -62,13 +64,17 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-# Serve app static files straight from the finders when nobody ran collectstatic (make run).
-WHITENOISE_USE_FINDERS = True
+# Production runs `collectstatic` into STATIC_ROOT and whitenoise serves those (compressed)
+# files, indexed once at start. When nobody ran it (make run, the tests), whitenoise serves
+# the apps' static files straight from the finders, looked up per request.
+_STATIC_COLLECTED = STATIC_ROOT.is_dir()
+WHITENOISE_USE_FINDERS = not _STATIC_COLLECTED
+WHITENOISE_AUTOREFRESH = not _STATIC_COLLECTED
 
 # Largest request body accepted before it is parsed (API.md: oversized bodies are refused).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=64 * 1024)
