@@ -5,6 +5,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
@@ -28,6 +29,7 @@ from transactions.exceptions import (
     TransferRefused,
 )
 from transactions.models import Transaction
+from transactions.tasks import transfer_emails_send
 from users.models import User
 
 logger = logging.getLogger(__name__)
@@ -120,6 +122,10 @@ def _post_once(
             record.save(force_insert=True)
             if refusal is None:
                 entries_post(transaction=record, debit=sender, credit=receiver, amount=minor)
+                # Notices go out only once this commits, from the worker, never undoing it.
+                transaction.on_commit(
+                    partial(transfer_emails_send.enqueue, str(record.id)), robust=True
+                )
     except IntegrityError:
         # The unique (initiator, key) index, not a prior read, decides who won a race.
         replay = record and _replay(

@@ -3,6 +3,7 @@
 import contextlib
 import hashlib
 import time
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -14,6 +15,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 
 from users.exceptions import EmailTaken, InvalidCredentials, LoginThrottled, WeakPassword
 from users.models import User
+from users.tasks import welcome_email_send
 from users.tokens import AccessToken
 
 
@@ -38,6 +40,11 @@ def user_create(
     try:
         with transaction.atomic():
             user.save(force_insert=True)
+            # System users are operators made from the command line: no welcome for them.
+            if not is_system:
+                transaction.on_commit(
+                    partial(welcome_email_send.enqueue, str(user.id)), robust=True
+                )
     except IntegrityError as exc:
         raise EmailTaken() from exc
     return user

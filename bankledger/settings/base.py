@@ -24,6 +24,9 @@ INSTALLED_APPS = [
     "accounts",
     "ledger",
     "transactions",
+    "bankledger.mail",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,132 @@
+"""Transfer notices, end to end: the API commits a transfer, `manage.py db_worker` (a real
+process) sends the notices to a real SMTP server on loopback."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from django_tasks_db.models import DBTaskResult
+
+from bankledger.mail.models import Email
+from tests.conftest import PASSWORD, client_for
+from tests.mailserver import SMTP_PORT, SmtpServer, run_worker_batch
+from transactions.services import transfer_create
+from users.services import token_issue
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SMTP = {"EMAIL_BACKEND": "smtp", "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": SMTP_PORT}
+
+
+@pytest.fixture
+def smtp():
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+def parts(message):
+    return (
+        message.get_body(("plain",)).get_content(),
+        message.get_body(("html",)).get_content(),
+    )
+
+
+def notices_to(smtp, address):
+    return [m for m in smtp.messages if m["To"] == address and "Welcome" not in m["Subject"]]
+
+
+def transfer(user, sender, receiver, amount, key):
+    return client_for(user).post(
+        "/api/transactions",
+        {
+            "fromAccount": str(sender.id),
+            "toAccount": str(receiver.id),
+            "amount": amount,
+            "idempotencyKey": key,
+        },
+        format="json",
+    )
+
+
+def test_transfer_sends_a_debit_notice_to_the_sender_and_a_credit_notice_to_the_receiver(
+    smtp, make_user, make_account, fund
+):
+    alice, bob = make_user(name="Alice"), make_user(name="Bob")
+    alices, bobs = make_account(alice), make_account(bob)
+    fund(alices, "1000.00")
+
+    response = transfer(alice, alices, bobs, "250.50", "rent")
+    assert response.status_code == 201
+    run_worker_batch(**SMTP)
+
+    [funded, debit] = notices_to(smtp, alice.email)
+    [credit] = notices_to(smtp, bob.email)
+    assert funded["Subject"] == "INR 1000.00 received in your account"
+    assert debit["Subject"] == "INR 250.50 sent from your account"
+    assert credit["Subject"] == "INR 250.50 received in your account"
+    for part in parts(debit):
+        assert "INR 250.50" in part and "INR 749.50" in part  # the amount, the balance after
+        assert str(alices.id) in part and str(bobs.id) in part
+    for part in parts(credit):
+        assert "INR 250.50" in part and "Hello Bob" in part and str(alices.id) in part
+    for part in parts(funded):
+        assert "initial funds" in part and "INR 1000.00" in part
+    tx = response.json()["transaction"]["_id"]
+    assert all(tx in parts(m)[0] for m in (debit, credit))
+
+
+def test_amounts_are_formatted_with_their_currency(smtp, make_user, make_account, fund):
+    alice, bob = make_user(), make_user()
+    alices, bobs = make_account(alice, "JPY"), make_account(bob, "JPY")
+    fund(alices, "5000")
+
+    assert transfer(alice, alices, bobs, "1200", "yen").status_code == 201
+    run_worker_batch(**SMTP)
+
+    [credit] = notices_to(smtp, bob.email)
+    assert credit["Subject"] == "JPY 1200 received in your account"
+    assert "JPY 3800" in parts(notices_to(smtp, alice.email)[1])[0]
+
+
+def test_no_message_carries_a_password_hash_or_token(smtp, make_user, make_account, fund):
+    alice, bob = make_user(), make_user()
+    alices, bobs = make_account(alice), make_account(bob)
+    fund(alices, "10")
+    token = token_issue(user=alice)
+    transfer(alice, alices, bobs, "1", "k")
+    run_worker_batch(**SMTP)
+
+    assert len(smtp.messages) == 5  # two welcomes, initial funds, debit, credit
+    for message in smtp.messages:
+        raw = message.as_string()
+        for secret in (PASSWORD, alice.password, alice.password.split("$")[-1], token):
+            assert secret not in raw
+
+
+def test_refused_and_rolled_back_transfers_send_nothing(smtp, make_user, make_account, fund):
+    alice, bob = make_user(), make_user()
+    alices, bobs = make_account(alice), make_account(bob)
+    fund(alices, "10.00")
+
+    refused = transfer(alice, alices, bobs, "999.00", "too-much")
+    assert refused.status_code == 400
+    with pytest.raises(RuntimeError), transaction.atomic():
+        transfer_create(
+            initiator=alice,
+            from_account_id=str(alices.id),
+            to_account_id=str(bobs.id),
+            amount=Decimal("7.77"),
+            idempotency_key="rolled-back",
+        )
+        raise RuntimeError("something after the transfer failed")
+    assert not DBTaskResult.objects.filter(task_path__endswith="transfer_emails_send").exclude(
+        args_kwargs__args=[str(alices.incoming.get().id)]
+    )
+    run_worker_batch(**SMTP)
+
+    assert notices_to(smtp, bob.email) == []
+    assert [m["Subject"] for m in notices_to(smtp, alice.email)] == [
+        "INR 10.00 received in your account"
+    ]
+    assert not Email.objects.filter(key__contains=refused.json()["transaction"]["_id"])

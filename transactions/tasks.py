@@ -1,0 +1,49 @@
+"""Background tasks for transfers, run by `manage.py db_worker`."""
+
+from django_tasks import task
+
+from bankledger.mail.services import email_create, email_deliver
+from bankledger.money import format_minor_units
+from ledger.models import LedgerEntry
+from transactions.models import Transaction
+
+
+@task()
+def transfer_emails_send(transaction_id: str) -> list[str]:
+    """Tell the sender's owner that money left and the receiver's owner that it arrived; the
+    system's funding accounts (the source of initial funds) get no notice. Each notice is
+    written into the outbox once and sent; a FAILED transaction moved nothing and sends nothing."""
+    record = Transaction.objects.select_related("from_account__user", "to_account__user").get(
+        id=transaction_id
+    )
+    if record.status == Transaction.Status.FAILED:
+        return []
+    entries = {entry.type: entry for entry in record.entries.all()}
+    sides = [
+        ("debit", record.from_account, record.to_account, LedgerEntry.Type.DEBIT),
+        ("credit", record.to_account, record.from_account, LedgerEntry.Type.CREDIT),
+    ]
+    statuses = []
+    for side, account, counterparty, entry_type in sides:
+        if account.is_funding:
+            continue
+        email = email_create(
+            key=f"transfer:{record.id}:{side}",
+            to=account.user.email,
+            template=f"emails/transfer_{side}",
+            context={
+                "name": account.user.name,
+                "amount": format_minor_units(record.amount, record.currency),
+                "currency": record.currency,
+                "account": account.id,
+                "counterparty": counterparty.id,
+                "initial_funds": counterparty.is_funding,
+                "transaction": record.id,
+                "date": record.created_at,
+                "balance_after": format_minor_units(
+                    entries[entry_type].balance_after, record.currency
+                ),
+            },
+        )
+        statuses.append(email_deliver(email_id=str(email.id)))
+    return statuses
