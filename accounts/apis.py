@@ -3,15 +3,16 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.selectors import account_get_owned, account_list
-from accounts.services import account_create
-from bankledger.money import format_minor_units
+from accounts.models import Account
+from accounts.selectors import account_list
+from accounts.services import account_close, account_create, account_freeze, account_unfreeze
+from bankledger.schema import error_response
 
 
 class AccountOutputSerializer(serializers.Serializer):
     _id = serializers.UUIDField(source="id")
     user = serializers.UUIDField(source="user_id")
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=Account.Status.choices)
     currency = serializers.CharField()
     createdAt = serializers.DateTimeField(source="created_at")
     updatedAt = serializers.DateTimeField(source="updated_at")
@@ -41,25 +42,63 @@ class AccountListApi(APIView):
     class OutputSerializer(serializers.Serializer):
         accounts = AccountOutputSerializer(many=True)
 
-    @extend_schema(responses={200: OutputSerializer})
+    @extend_schema(operation_id="accounts_list", responses={200: OutputSerializer})
     def get(self, request):
         accounts = account_list(user=request.user)
         return Response(AccountListApi.OutputSerializer({"accounts": accounts}).data)
 
 
-class AccountBalanceApi(APIView):
-    class OutputSerializer(serializers.Serializer):
-        accountId = serializers.UUIDField()
-        balance = serializers.CharField()
-        currency = serializers.CharField()
+class AccountStatusChangeInput(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        max_length=1000,
+        help_text="Kept in the audit.",
+    )
 
-    @extend_schema(responses={200: OutputSerializer})
-    def get(self, request, account_id: str):
-        account = account_get_owned(user=request.user, account_id=account_id)
-        return Response(
-            {
-                "accountId": str(account.id),
-                "balance": format_minor_units(account.balance, account.currency),
-                "currency": account.currency,
-            }
-        )
+
+class AccountStatusOutput(serializers.Serializer):
+    account = AccountOutputSerializer()
+
+
+def _status_change(service, request, account_id: str) -> Response:
+    data = AccountStatusChangeInput(data=request.data)
+    data.is_valid(raise_exception=True)
+    account = service(account_id=account_id, actor=request.user, **data.validated_data)
+    return Response(AccountStatusOutput({"account": account}).data)
+
+
+class AccountFreezeApi(APIView):
+    @extend_schema(
+        request=AccountStatusChangeInput,
+        responses={200: AccountStatusOutput, 400: error_response("`account_closed`.")},
+    )
+    def post(self, request, account_id: str):
+        """A frozen account neither sends nor receives. System users only."""
+        return _status_change(account_freeze, request, account_id)
+
+
+class AccountUnfreezeApi(APIView):
+    @extend_schema(
+        request=AccountStatusChangeInput,
+        responses={200: AccountStatusOutput, 400: error_response("`account_closed`.")},
+    )
+    def post(self, request, account_id: str):
+        """A frozen account becomes ACTIVE again. System users only."""
+        return _status_change(account_unfreeze, request, account_id)
+
+
+class AccountCloseApi(APIView):
+    @extend_schema(
+        request=AccountStatusChangeInput,
+        responses={
+            200: AccountStatusOutput,
+            400: error_response(
+                "`account_not_empty`, `account_frozen` (owner), `funding_account_not_closable`."
+            ),
+        },
+    )
+    def post(self, request, account_id: str):
+        """Closed for good, at a zero balance. The owner (unless frozen) or a system user."""
+        return _status_change(account_close, request, account_id)

@@ -24,3 +24,17 @@ def account_get_owned(*, user: User, account_id: str) -> Account:
     if account is None:
         raise AccountNotFound()
     return account
+
+
+def account_get_visible(*, user: User, account_id: str) -> Account:
+    """The account with this id if the caller owns it or is a system user (who may see any)."""
+    if not user.is_system:
+        return account_get_owned(user=user, account_id=account_id)
+    try:
+        key = uuid.UUID(str(account_id))
+    except ValueError as exc:
+        raise AccountNotFound() from exc
+    account = Account.objects.filter(id=key).first()
+    if account is None:
+        raise AccountNotFound()
+    return account

@@ -1,6 +1,12 @@
 from django.urls import path
 
-from accounts.apis import AccountBalanceApi, AccountCreateApi, AccountListApi
+from accounts.apis import (
+    AccountCloseApi,
+    AccountCreateApi,
+    AccountFreezeApi,
+    AccountListApi,
+    AccountUnfreezeApi,
+)
 
 
 class AccountsRootApi(AccountCreateApi, AccountListApi):
@@ -10,5 +16,7 @@ class AccountsRootApi(AccountCreateApi, AccountListApi):
 root = AccountsRootApi.as_view()
 
 urlpatterns = [
-    path("balance/<str:account_id>", AccountBalanceApi.as_view(), name="account-balance"),
+    path("<str:account_id>/freeze", AccountFreezeApi.as_view(), name="account-freeze"),
+    path("<str:account_id>/unfreeze", AccountUnfreezeApi.as_view(), name="account-unfreeze"),
+    path("<str:account_id>/close", AccountCloseApi.as_view(), name="account-close"),
 ]

@@ -1,11 +1,13 @@
 """Reads over the ledger."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from django.db.models import Case, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
 from accounts.models import Account
+from bankledger.pagination import InvalidCursor, Page, cursor_decode, page_from
 from ledger.models import LedgerEntry
 
 
@@ -65,3 +67,50 @@ def ledger_verify(*, limit: int = 50) -> LedgerReport:
     totals = Account.objects.values("currency").annotate(total=Sum("balance")).exclude(total=0)
     report.nonzero_currencies = [f"{row['currency']}: {row['total']}" for row in totals]
     return report
+
+
+def balance_as_of(*, account: Account, moment: datetime) -> int:
+    """The account's balance at `moment`, in minor units: the balance-after of its latest entry
+    at or before then, found with one descent of the (account, created_at, id) index rather
+    than a sum over the history; 0 before its first entry."""
+    latest = (
+        LedgerEntry.objects.filter(account=account, created_at__lte=moment)
+        .order_by("-created_at", "-id")
+        .values_list("balance_after", flat=True)
+        .first()
+    )
+    return latest if latest is not None else 0
+
+
+def statement_entries(
+    *,
+    account: Account,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: str | None = None,
+) -> QuerySet[LedgerEntry]:
+    """The account's entries oldest first, each with its `counterparty` account id. Ordered by
+    entry id: per account, ids grow in the order the account's row lock was taken, so a page
+    boundary never moves and entries committed later only ever append."""
+    rows = LedgerEntry.objects.filter(account=account)
+    if since:
+        rows = rows.filter(created_at__gte=since)
+    if until:
+        rows = rows.filter(created_at__lt=until)
+    if cursor:
+        after = cursor_decode(cursor, {"id"})["id"]
+        if not isinstance(after, int) or isinstance(after, bool):
+            raise InvalidCursor()
+        rows = rows.filter(id__gt=after)
+    return rows.annotate(
+        kind=F("transaction__kind"),
+        counterparty=Case(
+            When(type=LedgerEntry.Type.CREDIT, then=F("transaction__from_account")),
+            default=F("transaction__to_account"),
+        ),
+    ).order_by("id")
+
+
+def statement_page(*, entries: QuerySet[LedgerEntry], limit: int) -> Page:
+    rows = list(entries[: limit + 1])
+    return page_from(rows, limit=limit, position=lambda entry: {"id": entry.id})

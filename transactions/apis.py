@@ -1,14 +1,26 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bankledger.money import format_minor_units, parse_amount
+from bankledger.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from bankledger.schema import ErrorSerializer, error_response
 from transactions.exceptions import IdempotencyKeyMismatch, TransferRefused
 from transactions.models import Transaction
-from transactions.services import initial_funds_create, transfer_create
+from transactions.selectors import transaction_get, transaction_list
+from transactions.services import initial_funds_create, transaction_reverse, transfer_create
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "number", "minimum": 0, "exclusiveMinimum": True},
+            {"type": "string", "pattern": r"^(0|[1-9][0-9]*)(\.[0-9]+)?$"},
+        ],
+        "example": "500.50",
+    }
+)
 class AmountField(serializers.Field):
     """A positive amount in major units: a JSON number or a plain decimal string."""
 
@@ -34,8 +46,10 @@ class TransactionOutputSerializer(serializers.Serializer):
     toAccount = serializers.UUIDField(source="to_account_id")
     amount = serializers.SerializerMethodField()
     currency = serializers.CharField()
-    status = serializers.CharField()
-    kind = serializers.CharField()
+    status = serializers.ChoiceField(choices=Transaction.Status.choices)
+    kind = serializers.ChoiceField(choices=Transaction.Kind.choices)
+    reversalOf = serializers.UUIDField(source="reversal_of_id", allow_null=True)
+    reason = serializers.CharField()
     idempotencyKey = serializers.CharField(source="idempotency_key")
     createdAt = serializers.DateTimeField(source="created_at")
     updatedAt = serializers.DateTimeField(source="updated_at")
@@ -49,17 +63,33 @@ class TransactionResultSerializer(serializers.Serializer):
     transaction = TransactionOutputSerializer()
 
 
+class RefusalSerializer(ErrorSerializer):
+    transaction = TransactionOutputSerializer(
+        required=False, help_text="The FAILED transaction, when the refusal was recorded."
+    )
+
+
+# What every money-moving write may answer besides 201, in the OpenAPI schema.
+_WRITE_RESPONSES = {
+    200: TransactionResultSerializer,
+    400: RefusalSerializer,
+    409: error_response(
+        "`idempotency_key_reused`: the key was used with a different body; "
+        "`idempotency_in_progress`: the first request with this key is still running."
+    ),
+}
+
+
 _REPLAY_MESSAGES = {
     Transaction.Status.COMPLETED: "Transaction already processed",
     Transaction.Status.REVERSED: "Transaction was reversed",
 }
 
 
-class IdempotentWriteInput(serializers.Serializer):
+class IdempotencyKeyInput(serializers.Serializer):
     """The key comes as `idempotencyKey` or as the `Idempotency-Key` header (both: must match)."""
 
     idempotencyKey = serializers.CharField(max_length=255, trim_whitespace=False, required=False)
-    amount = AmountField()
 
     def __init__(self, *args, header_key: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -76,6 +106,10 @@ class IdempotentWriteInput(serializers.Serializer):
             )
         attrs["idempotencyKey"] = key
         return attrs
+
+
+class IdempotentWriteInput(IdempotencyKeyInput):
+    amount = AmountField()
 
 
 def _validated(serializer_class, request) -> dict:
@@ -105,9 +139,11 @@ class TransactionCreateApi(APIView):
         fromAccount = serializers.CharField(max_length=64)
         toAccount = serializers.CharField(max_length=64)
 
-    @extend_schema(request=InputSerializer, responses={201: TransactionResultSerializer})
+    @extend_schema(
+        request=InputSerializer, responses={201: TransactionResultSerializer, **_WRITE_RESPONSES}
+    )
     def post(self, request):
-        data = _validated(self.InputSerializer, request)
+        data = _validated(TransactionCreateApi.InputSerializer, request)
         return _respond(
             lambda: transfer_create(
                 initiator=request.user,
@@ -124,7 +160,9 @@ class InitialFundsCreateApi(APIView):
     class InputSerializer(IdempotentWriteInput):
         toAccount = serializers.CharField(max_length=64)
 
-    @extend_schema(request=InputSerializer, responses={201: TransactionResultSerializer})
+    @extend_schema(
+        request=InputSerializer, responses={201: TransactionResultSerializer, **_WRITE_RESPONSES}
+    )
     def post(self, request):
         data = _validated(self.InputSerializer, request)
         return _respond(
@@ -135,4 +173,81 @@ class InitialFundsCreateApi(APIView):
                 idempotency_key=data["idempotencyKey"],
             ),
             "Initial Funds Transaction Completed Successfully.",
+        )
+
+
+class TransactionListApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        account = serializers.CharField(
+            required=False, max_length=64, help_text="Only transactions into or out of it."
+        )
+        status = serializers.ChoiceField(choices=Transaction.Status.choices, required=False)
+        since = serializers.DateTimeField(required=False, help_text="createdAt >= since")
+        until = serializers.DateTimeField(required=False, help_text="createdAt < until")
+        cursor = serializers.CharField(
+            required=False, max_length=512, help_text="`nextCursor` of the previous page."
+        )
+        limit = serializers.IntegerField(
+            required=False, min_value=1, max_value=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE
+        )
+
+    class OutputSerializer(serializers.Serializer):
+        transactions = TransactionOutputSerializer(many=True)
+        nextCursor = serializers.CharField(
+            allow_null=True, help_text="Pass as `cursor` for the next page; null on the last."
+        )
+
+    @extend_schema(
+        operation_id="transactions_list",
+        parameters=[FilterSerializer],
+        responses={
+            200: OutputSerializer,
+            400: ErrorSerializer,
+            404: error_response("`account` is unknown or not the caller's."),
+        },
+    )
+    def get(self, request):
+        filters = TransactionListApi.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        page = transaction_list(
+            user=request.user,
+            account_id=data.get("account"),
+            status=data.get("status"),
+            since=data.get("since"),
+            until=data.get("until"),
+            cursor=data.get("cursor"),
+            limit=data["limit"],
+        )
+        output = {"transactions": page.items, "nextCursor": page.next_cursor}
+        return Response(TransactionListApi.OutputSerializer(output).data)
+
+
+class TransactionDetailApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        transaction = TransactionOutputSerializer()
+
+    @extend_schema(responses={200: OutputSerializer})
+    def get(self, request, transaction_id: str):
+        found = transaction_get(user=request.user, transaction_id=transaction_id)
+        return Response(self.OutputSerializer({"transaction": found}).data)
+
+
+class TransactionReverseApi(APIView):
+    class InputSerializer(IdempotencyKeyInput):
+        reason = serializers.CharField(max_length=255, help_text="Why, kept on the reversal.")
+
+    @extend_schema(
+        request=InputSerializer, responses={201: TransactionResultSerializer, **_WRITE_RESPONSES}
+    )
+    def post(self, request, transaction_id: str):
+        data = _validated(self.InputSerializer, request)
+        return _respond(
+            lambda: transaction_reverse(
+                initiator=request.user,
+                transaction_id=transaction_id,
+                idempotency_key=data["idempotencyKey"],
+                reason=data["reason"],
+            ),
+            "Transaction reversed successfully",
         )

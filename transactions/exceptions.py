@@ -75,4 +75,21 @@ class InsufficientFunds(TransferRefused):
     message = "Insufficient balance."
 
 
-REFUSALS = {cls.code: cls for cls in (AccountNotActive, CurrencyMismatch, InsufficientFunds)}
+class NotReversible(TransferRefused):
+    """The original is not COMPLETED (failed, or reversed already) or is itself a reversal."""
+
+    code = "not_reversible"
+    message = "Only a COMPLETED transfer that is not itself a reversal can be reversed."
+
+
+REFUSALS = {
+    cls.code: cls for cls in (AccountNotActive, CurrencyMismatch, InsufficientFunds, NotReversible)
+}
+
+
+class TransactionNotFound(ApplicationError):
+    """No such transaction, or not one the caller may see (the two are not told apart)."""
+
+    status_code = 404
+    code = "transaction_not_found"
+    message = "Transaction not found."

@@ -17,6 +17,7 @@ class Transaction(models.Model):
     class Kind(models.TextChoices):
         TRANSFER = "TRANSFER"
         INITIAL_FUNDS = "INITIAL_FUNDS"
+        REVERSAL = "REVERSAL"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     from_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="outgoing")
@@ -33,6 +34,12 @@ class Transaction(models.Model):
     fingerprint = models.CharField(max_length=128)
     failure_code = models.CharField(max_length=64, blank=True, default="")
     failure_message = models.CharField(max_length=255, blank=True, default="")
+    # A REVERSAL moves an earlier transaction's amount back; at most one that did not fail
+    # exists per original (a partial unique index), and it carries the reason it was made.
+    reversal_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversals"
+    )
+    reason = models.CharField(max_length=255, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -50,7 +57,18 @@ class Transaction(models.Model):
                 name="transactions_status_valid",
             ),
             models.CheckConstraint(
-                condition=Q(kind__in=["TRANSFER", "INITIAL_FUNDS"]), name="transactions_kind_valid"
+                condition=Q(kind__in=["TRANSFER", "INITIAL_FUNDS", "REVERSAL"]),
+                name="transactions_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="REVERSAL", reversal_of__isnull=False, reason__gt="")
+                | (~Q(kind="REVERSAL") & Q(reversal_of__isnull=True)),
+                name="transactions_reversal_iff_linked",
+            ),
+            models.UniqueConstraint(
+                fields=["reversal_of"],
+                condition=~Q(status="FAILED"),
+                name="transactions_one_reversal_per_original",
             ),
             models.CheckConstraint(
                 condition=Q(status="FAILED", failure_code__gt="")

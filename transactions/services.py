@@ -5,10 +5,10 @@ import logging
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
+from django.utils import timezone
 
 from accounts.models import Account
 from accounts.services import funding_account_get_or_create
@@ -24,12 +24,13 @@ from transactions.exceptions import (
     InvalidAccounts,
     InvalidAmount,
     NotAccountOwner,
+    NotReversible,
     NotSystemUser,
     SameAccount,
+    TransactionNotFound,
     TransferRefused,
 )
 from transactions.models import Transaction
-from transactions.tasks import transfer_emails_send
 from users.models import User
 
 logger = logging.getLogger(__name__)
@@ -91,9 +92,28 @@ def _replay(*, initiator: User, idempotency_key: str, fingerprint: str) -> Trans
     return TransferResult(transaction=existing, replayed=True)
 
 
+def _reversal_refusal(original: Transaction) -> type[TransferRefused] | None:
+    """Re-read the original under a row lock: only a COMPLETED non-reversal can be reversed."""
+    current = Transaction.objects.select_for_update().only("status", "kind").get(id=original.id)
+    if current.status != Transaction.Status.COMPLETED or current.kind == Transaction.Kind.REVERSAL:
+        return NotReversible
+    return None
+
+
 def _post_once(
-    *, initiator, sender_id, receiver_id, amount: Decimal, idempotency_key: str, kind: str
+    *,
+    initiator,
+    sender_id,
+    receiver_id,
+    amount: Decimal,
+    idempotency_key: str,
+    kind: str,
+    reversing: Transaction | None = None,
+    reason: str = "",
 ) -> TransferResult:
+    """One attempt at a movement of money. `reversing` makes it the reversal of that
+    transaction: a system user moves money it does not own, the fingerprint is the original,
+    and the original is marked REVERSED in the same database transaction."""
     record = None
     try:
         with transaction.atomic():
@@ -102,10 +122,12 @@ def _post_once(
             if len(accounts) != 2:
                 raise InvalidAccounts()
             sender, receiver = accounts[sender_id], accounts[receiver_id]
-            if sender.user_id != initiator.id:
+            if reversing is None and sender.user_id != initiator.id:
                 raise NotAccountOwner()
             minor = _minor_units(amount, sender.currency)
-            refusal = _refusal(sender, receiver, minor)
+            refusal = (reversing and _reversal_refusal(reversing)) or _refusal(
+                sender, receiver, minor
+            )
             record = Transaction(
                 from_account=sender,
                 to_account=receiver,
@@ -114,7 +136,13 @@ def _post_once(
                 kind=kind,
                 initiator=initiator,
                 idempotency_key=idempotency_key,
-                fingerprint=f"{sender_id}:{receiver_id}:{minor}",
+                fingerprint=(
+                    f"reversal:{reversing.id}"
+                    if reversing
+                    else f"{sender_id}:{receiver_id}:{minor}"
+                ),
+                reversal_of=reversing,
+                reason=reason,
                 status=Transaction.Status.FAILED if refusal else Transaction.Status.COMPLETED,
                 failure_code=refusal.code if refusal else "",
                 failure_message=refusal.message if refusal else "",
@@ -122,10 +150,10 @@ def _post_once(
             record.save(force_insert=True)
             if refusal is None:
                 entries_post(transaction=record, debit=sender, credit=receiver, amount=minor)
-                # Notices go out only once this commits, from the worker, never undoing it.
-                transaction.on_commit(
-                    partial(transfer_emails_send.enqueue, str(record.id)), robust=True
-                )
+                if reversing is not None:
+                    Transaction.objects.filter(id=reversing.id).update(
+                        status=Transaction.Status.REVERSED, updated_at=timezone.now()
+                    )
     except IntegrityError:
         # The unique (initiator, key) index, not a prior read, decides who won a race.
         replay = record and _replay(
@@ -192,4 +220,33 @@ def initial_funds_create(
         amount=amount,
         idempotency_key=idempotency_key,
         kind=Transaction.Kind.INITIAL_FUNDS,
+    )
+
+
+def transaction_reverse(
+    *, initiator: User, transaction_id: str, idempotency_key: str, reason: str
+) -> TransferResult:
+    """A system user moves a COMPLETED transaction's amount back, receiver to sender, as a new
+    REVERSAL transaction linked to it, with the same locks, checks and idempotency as a
+    transfer; the original becomes REVERSED in the same database transaction. Initial funds
+    can be reversed too: the money goes back to the funding account it came from."""
+    if not initiator.is_system:
+        raise NotSystemUser()
+    try:
+        key = uuid.UUID(str(transaction_id))
+    except ValueError as exc:
+        raise TransactionNotFound() from exc
+    original = Transaction.objects.filter(id=key).first()
+    if original is None:
+        raise TransactionNotFound()
+    exponent = currency_exponent(original.currency) or 0
+    return _post(
+        initiator=initiator,
+        sender_id=original.to_account_id,
+        receiver_id=original.from_account_id,
+        amount=Decimal(original.amount).scaleb(-exponent),
+        idempotency_key=idempotency_key,
+        kind=Transaction.Kind.REVERSAL,
+        reversing=original,
+        reason=reason,
     )

@@ -4,6 +4,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from bankledger.schema import error_response
 from users.cookies import clear_token_cookie, set_token_cookie
 from users.services import token_issue, token_revoke, user_create, user_login
 
@@ -35,7 +36,13 @@ class UserRegisterApi(APIView):
         email = serializers.EmailField(max_length=254)
         password = serializers.CharField(max_length=512, trim_whitespace=False)
 
-    @extend_schema(request=InputSerializer, responses={201: AuthOutputSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            201: AuthOutputSerializer,
+            422: error_response("`email_taken` (with `status: failed`)."),
+        },
+    )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -51,7 +58,14 @@ class UserLoginApi(APIView):
         email = serializers.CharField(max_length=254)
         password = serializers.CharField(max_length=512, trim_whitespace=False)
 
-    @extend_schema(request=InputSerializer, responses={200: AuthOutputSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: AuthOutputSerializer,
+            401: error_response("`invalid_credentials`: Email or password is INVALID."),
+            429: error_response("`too_many_attempts`, with `Retry-After`."),
+        },
+    )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -69,3 +83,16 @@ class UserLogoutApi(APIView):
         response = Response({"message": "User logged out successfully"})
         clear_token_cookie(response)
         return response
+
+
+class UserMeApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        _id = serializers.UUIDField(source="id")
+        name = serializers.CharField()
+        email = serializers.EmailField()
+        systemUser = serializers.BooleanField(source="is_system")
+
+    @extend_schema(responses={200: OutputSerializer})
+    def get(self, request):
+        """The caller. The one response that shows `systemUser`, so a client can tell."""
+        return Response(UserMeApi.OutputSerializer(request.user).data)

@@ -8,7 +8,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["bankledger.parsers.DecimalJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "bankledger.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "bankledger.schema.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_THROTTLE_RATES": {},
 }
@@ -19,11 +19,20 @@ DEFAULT_CURRENCY = "INR"
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "bankledger API",
-    "DESCRIPTION": "A double-entry banking ledger: users, accounts, idempotent transfers.",
+    "DESCRIPTION": (
+        "A double-entry banking ledger: users, accounts, idempotent transfers, history, "
+        "statements, reversals. Amounts are decimal strings in major units; every error is "
+        "`{message, code}` (plus `errors` for invalid input)."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api",
+    "ENUM_NAME_OVERRIDES": {
+        "AccountStatusEnum": "accounts.models.Account.Status",
+        "TransactionStatusEnum": "transactions.models.Transaction.Status",
+    },
 }

@@ -1,0 +1,87 @@
+"""The OpenAPI schema: both ways to send the JWT, one shared error body, and component names for
+the nested Input/Output serializers of the house style.
+
+drf-spectacular names a component after the serializer class alone, so every view's nested
+`InputSerializer` would collide; naming it after the view (`AccountCreateApi.InputSerializer`
+-> `AccountCreate`) keeps each one distinct. The error responses every endpoint can give (401,
+403, 404, 400, 413, 415, 503) are added here once instead of on every view."""
+
+from django.conf import settings
+from drf_spectacular import openapi
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+from rest_framework.permissions import SAFE_METHODS, AllowAny
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error body: `{message, code}`, plus `errors` for invalid input."""
+
+    message = serializers.CharField()
+    code = serializers.CharField()
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Per-field problems, for `invalid_input` and `invalid_amount`.",
+    )
+
+
+class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
+    """`bankledger.authentication.TokenAuthentication`: a JWT as a Bearer header or the cookie."""
+
+    target_class = "bankledger.authentication.TokenAuthentication"
+    name = ["bearerAuth", "cookieAuth"]
+
+    def get_security_requirement(self, auto_schema):
+        return [{"bearerAuth": []}, {"cookieAuth": []}]
+
+    def get_security_definition(self, auto_schema):
+        return [
+            {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+            {"type": "apiKey", "in": "cookie", "name": settings.AUTH_COOKIE_NAME},
+        ]
+
+
+def error_response(description: str) -> OpenApiResponse:
+    return OpenApiResponse(response=ErrorSerializer, description=description)
+
+
+_ERRORS = {
+    "400": "Invalid input (`invalid_input`), or a business refusal with its own `code`.",
+    "401": "Token missing (`token_missing`) or invalid, expired or revoked (`token_invalid`).",
+    "403": "Not allowed: not a system user, not the caller's account, or `csrf_failed`.",
+    "404": "No such resource, or not one the caller may see (a malformed id included).",
+    "413": "Request body too large (`payload_too_large`).",
+    "415": "Request body is not JSON (`unsupported_media_type`).",
+    "503": "The database is unreachable or kept refusing the write (`service_unavailable`).",
+}
+
+
+class AutoSchema(openapi.AutoSchema):
+    def get_serializer_name(self, serializer, direction):
+        outer, _, inner = type(serializer).__qualname__.rpartition(".")
+        if not outer.endswith("Api"):
+            return super().get_serializer_name(serializer, direction)
+        role = inner.removesuffix("Serializer").removeprefix("Input").removeprefix("Output")
+        return outer.removesuffix("Api") + role
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        for code in self._error_codes():
+            if code not in responses:
+                responses[code] = self._get_response_for_code(
+                    error_response(_ERRORS[code]), code, direction=direction
+                )
+        return dict(sorted(responses.items()))
+
+    def _error_codes(self) -> list[str]:
+        codes = ["503"]
+        if not any(isinstance(p, AllowAny) for p in self.view.get_permissions()):
+            codes.append("401")
+            if self.method not in SAFE_METHODS:
+                codes.append("403")
+        if "{" in self.path:
+            codes.append("404")
+        if self.method not in SAFE_METHODS and self.get_request_serializer() is not None:
+            codes += ["400", "413", "415"]
+        return codes

@@ -1,0 +1,178 @@
+"""Reads of the ledger over HTTP: balances (now or as of a moment) and account statements."""
+
+import csv
+from collections.abc import Iterator
+
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Account
+from accounts.selectors import account_get_owned, account_get_visible
+from bankledger.money import format_minor_units
+from bankledger.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from bankledger.schema import ErrorSerializer
+from ledger.models import LedgerEntry
+from ledger.selectors import balance_as_of, statement_entries, statement_page
+
+
+class AccountBalanceApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        asOf = serializers.DateTimeField(
+            required=False, help_text="ISO 8601; the balance at that moment instead of now."
+        )
+
+    class OutputSerializer(serializers.Serializer):
+        accountId = serializers.UUIDField()
+        balance = serializers.CharField()
+        currency = serializers.CharField()
+        asOf = serializers.DateTimeField(required=False)
+
+    @extend_schema(
+        parameters=[FilterSerializer], responses={200: OutputSerializer, 400: ErrorSerializer}
+    )
+    def get(self, request, account_id: str):
+        filters = AccountBalanceApi.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        account = account_get_owned(user=request.user, account_id=account_id)
+        body = {"accountId": account.id, "currency": account.currency}
+        moment = filters.validated_data.get("asOf")
+        if moment is None:
+            balance = account.balance
+        else:
+            balance = balance_as_of(account=account, moment=moment)
+            body["asOf"] = moment
+        body["balance"] = format_minor_units(balance, account.currency)
+        return Response(AccountBalanceApi.OutputSerializer(body).data)
+
+
+class StatementEntrySerializer(serializers.Serializer):
+    _id = serializers.CharField(source="id", help_text="Grows per account in posting order.")
+    type = serializers.ChoiceField(choices=LedgerEntry.Type.choices)
+    amount = serializers.SerializerMethodField()
+    balanceAfter = serializers.SerializerMethodField()
+    transaction = serializers.UUIDField(source="transaction_id")
+    kind = serializers.CharField(help_text="The transaction's kind: TRANSFER, INITIAL_FUNDS…")
+    counterpartyAccount = serializers.UUIDField(source="counterparty")
+    createdAt = serializers.DateTimeField(source="created_at")
+
+    def get_amount(self, entry: LedgerEntry) -> str:
+        return format_minor_units(entry.amount, self.context["currency"])
+
+    def get_balanceAfter(self, entry: LedgerEntry) -> str:
+        return format_minor_units(entry.balance_after, self.context["currency"])
+
+
+class _FormatIsAParameter(DefaultContentNegotiation):
+    """`?format=csv` is the statement's own parameter, answered with a CSV stream by the view;
+    DRF must not read it as a renderer choice (it would 404), and errors stay JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for streaming csv.writer output."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+_CSV_HEADER = [
+    "entry_id",
+    "created_at",
+    "type",
+    "amount",
+    "balance_after",
+    "currency",
+    "transaction",
+    "kind",
+    "counterparty_account",
+]
+
+
+def _csv_lines(account: Account, entries) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(_CSV_HEADER)
+    for entry in entries.iterator(chunk_size=2000):
+        yield writer.writerow(
+            [
+                entry.id,
+                entry.created_at.isoformat(),
+                entry.type,
+                format_minor_units(entry.amount, account.currency),
+                format_minor_units(entry.balance_after, account.currency),
+                account.currency,
+                entry.transaction_id,
+                entry.kind,
+                entry.counterparty,
+            ]
+        )
+
+
+class AccountStatementApi(APIView):
+    content_negotiation_class = _FormatIsAParameter
+
+    class FilterSerializer(serializers.Serializer):
+        since = serializers.DateTimeField(required=False, help_text="createdAt >= since")
+        until = serializers.DateTimeField(required=False, help_text="createdAt < until")
+        cursor = serializers.CharField(
+            required=False, max_length=512, help_text="`nextCursor` of the previous page."
+        )
+        limit = serializers.IntegerField(
+            required=False, min_value=1, max_value=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE
+        )
+        format = serializers.ChoiceField(
+            choices=["json", "csv"],
+            default="json",
+            help_text="`csv` streams every entry in the range (from `cursor`, if given) at once.",
+        )
+
+    class OutputSerializer(serializers.Serializer):
+        accountId = serializers.UUIDField()
+        currency = serializers.CharField()
+        entries = StatementEntrySerializer(many=True)
+        nextCursor = serializers.CharField(
+            allow_null=True, help_text="Pass as `cursor` for the next page; null on the last."
+        )
+
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses={
+            (200, "application/json"): OutputSerializer,
+            (200, "text/csv"): OpenApiTypes.STR,
+            400: ErrorSerializer,
+        },
+    )
+    def get(self, request, account_id: str):
+        filters = AccountStatementApi.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        account = account_get_visible(user=request.user, account_id=account_id)
+        entries = statement_entries(
+            account=account,
+            since=data.get("since"),
+            until=data.get("until"),
+            cursor=data.get("cursor"),
+        )
+        if data["format"] == "csv":
+            return StreamingHttpResponse(
+                _csv_lines(account, entries),
+                content_type="text/csv; charset=utf-8",
+                headers={
+                    "Content-Disposition": f'attachment; filename="statement-{account.id}.csv"'
+                },
+            )
+        page = statement_page(entries=entries, limit=data["limit"])
+        body = {
+            "accountId": account.id,
+            "currency": account.currency,
+            "entries": page.items,
+            "nextCursor": page.next_cursor,
+        }
+        output = AccountStatementApi.OutputSerializer(body, context={"currency": account.currency})
+        return Response(output.data)

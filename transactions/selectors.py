@@ -1,0 +1,81 @@
+"""Reads for transactions: the caller's history and single transactions.
+
+Who sees a transaction: the user who initiated it, the owner of the sending account, and the
+owner of the receiving account unless it FAILED (a refused attempt moved nothing into their
+account). System users see every transaction, as support staff must to reverse one."""
+
+import uuid
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import Account
+from accounts.selectors import account_get_visible
+from bankledger.pagination import InvalidCursor, Page, cursor_decode, page_from
+from transactions.exceptions import TransactionNotFound
+from transactions.models import Transaction
+from users.models import User
+
+
+def _visible(user: User) -> QuerySet[Transaction]:
+    if user.is_system:
+        return Transaction.objects.all()
+    own_accounts = Account.objects.filter(user=user).values("id")
+    return Transaction.objects.filter(
+        Q(initiator=user)
+        | Q(from_account__in=own_accounts)
+        | (Q(to_account__in=own_accounts) & ~Q(status=Transaction.Status.FAILED))
+    )
+
+
+def transaction_get(*, user: User, transaction_id: str) -> Transaction:
+    """One transaction the caller may see; a malformed id is an unknown one."""
+    try:
+        key = uuid.UUID(str(transaction_id))
+    except ValueError as exc:
+        raise TransactionNotFound() from exc
+    found = _visible(user).filter(id=key).first()
+    if found is None:
+        raise TransactionNotFound()
+    return found
+
+
+def _after(cursor: str) -> Q:
+    position = cursor_decode(cursor, {"t", "id"})
+    try:
+        moment, key = datetime.fromisoformat(position["t"]), uuid.UUID(position["id"])
+    except (TypeError, ValueError) as exc:
+        raise InvalidCursor() from exc
+    return Q(created_at__lt=moment) | Q(created_at=moment, id__lt=key)
+
+
+def transaction_list(
+    *,
+    user: User,
+    limit: int,
+    account_id: str | None = None,
+    status: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: str | None = None,
+) -> Page:
+    """Newest first, keyset-paginated on (created_at, id); `since` inclusive, `until` exclusive.
+    `account_id` must be an account the caller may see (another user's is a 404)."""
+    rows = _visible(user)
+    if account_id is not None:
+        account = account_get_visible(user=user, account_id=account_id)
+        rows = rows.filter(Q(from_account=account) | Q(to_account=account))
+    if status:
+        rows = rows.filter(status=status)
+    if since:
+        rows = rows.filter(created_at__gte=since)
+    if until:
+        rows = rows.filter(created_at__lt=until)
+    if cursor:
+        rows = rows.filter(_after(cursor))
+    fetched = list(rows.order_by("-created_at", "-id")[: limit + 1])
+    return page_from(
+        fetched,
+        limit=limit,
+        position=lambda tx: {"t": tx.created_at.isoformat(), "id": str(tx.id)},
+    )
