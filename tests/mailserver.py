@@ -127,7 +127,9 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
 class TokenEndpoint:
     """An OAuth2 token endpoint (RFC 6749 section 6, refresh_token grant) for one client."""
 
-    def __init__(self, *, client_id, client_secret, refresh_token, port=TOKEN_PORT):
+    def __init__(
+        self, *, client_id, client_secret, refresh_token, expires_in=3599, port=TOKEN_PORT
+    ):
         self.expected = {
             "grant_type": "refresh_token",
             "client_id": client_id,
@@ -152,7 +154,7 @@ class TokenEndpoint:
                     200,
                     {
                         "access_token": token,
-                        "expires_in": 3599,
+                        "expires_in": expires_in,
                         "token_type": "Bearer",
                         "scope": "https://mail.google.com/",
                     },
@@ -201,9 +203,8 @@ def worker_environment(**email_env) -> dict:
         CLIENT_ID="",
         CLIENT_SECRET="",
         REFRESH_TOKEN="",
-        EMAIL_USER="",
-        **{k: str(v) for k, v in email_env.items()},
     )
+    env.update({k: str(v) for k, v in email_env.items()})
     return env
 
 

@@ -18,6 +18,9 @@ from bankledger.mail.models import Email
 
 logger = logging.getLogger(__name__)
 
+# The longest wait between two attempts, in seconds, however many attempts are allowed.
+MAX_DELAY = 24 * 3600
+
 
 def email_create(*, key: str, to: str, template: str, context: dict) -> Email:
     """Render `<template>/subject.txt`, `body.txt` and `body.html` into a PENDING email, once per
@@ -65,7 +68,7 @@ def _record_failure(email: Email, exc: Exception) -> str:
             status=status, last_error=f"{type(exc).__name__}: {exc}", updated_at=now
         )
         if not final:
-            delay = settings.EMAIL_RETRY_BACKOFF * 2 ** (email.attempts - 1)
+            delay = min(settings.EMAIL_RETRY_BACKOFF * 2 ** (email.attempts - 1), MAX_DELAY)
             retry = tasks.email_send.using(run_after=now + timedelta(seconds=delay))
             retry.enqueue(str(email.id))
     log = logger.error if final else logger.warning
