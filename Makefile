@@ -21,6 +21,9 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py ensure_dev_system_user
+	# The email worker runs beside the server and stops with it (Ctrl-C included).
+	$(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
 
 test: $(STAMP)
