@@ -22,6 +22,7 @@ class Target:
 
     account: str
     transaction: str
+    empty_account: str  # a zero-balance account of the victim: closing it would succeed
     own_account: str
 
 
@@ -55,13 +56,25 @@ PROBES = [
         },
         refused=(403,),
     ),
+    Probe("api/accounts/<str:account_id>/statement", "GET", "/api/accounts/{account}/statement"),
+    Probe("api/accounts/<str:account_id>/freeze", "POST", "/api/accounts/{account}/freeze"),
+    Probe("api/accounts/<str:account_id>/unfreeze", "POST", "/api/accounts/{account}/unfreeze"),
+    Probe("api/accounts/<str:account_id>/close", "POST", "/api/accounts/{empty_account}/close"),
+    Probe("api/transactions/<str:transaction_id>", "GET", "/api/transactions/{transaction}"),
+    Probe(
+        "api/transactions/<str:transaction_id>/reverse",
+        "POST",
+        "/api/transactions/{transaction}/reverse",
+        {"idempotencyKey": "idor-reverse", "reason": "not mine"},
+    ),
 ]
 
 
 @pytest.fixture
 def victims(make_user, make_account, fund, system_user):
-    """A funded account with a transfer of another user, and the system user's funding account
-    (the one account allowed below zero: stealing from it would mint money)."""
+    """Another user's funded account, a transfer of theirs and an empty account; the same for
+    the system user, whose funding account is the one allowed below zero (stealing from it would
+    mint money)."""
     other = make_user()
     account, spare = make_account(other), make_account(other)
     fund(account, "500.00")
@@ -77,8 +90,16 @@ def victims(make_user, make_account, fund, system_user):
     )
     funding = Account.objects.get(user=system_user, is_funding=True)
     return {
-        "other-user": (account, Transaction.objects.get(idempotency_key="victim-transfer")),
-        "system-user": (funding, Transaction.objects.filter(from_account=funding).first()),
+        "other-user": (
+            account,
+            Transaction.objects.get(idempotency_key="victim-transfer"),
+            make_account(other),
+        ),
+        "system-user": (
+            funding,
+            Transaction.objects.filter(from_account=funding).first(),
+            make_account(system_user),
+        ),
     }
 
 
@@ -96,8 +117,8 @@ def test_someone_elses_id_is_refused_and_changes_nothing(
 ):
     own = make_account(user)
     fund(own, "10.00")
-    account, transaction = victims[whose]
-    target = Target(str(account.id), str(transaction.id), str(own.id))
+    account, transaction, empty = victims[whose]
+    target = Target(str(account.id), str(transaction.id), str(empty.id), str(own.id))
     before = _snapshot()
 
     response = probe.send(client_for(user), target)
@@ -123,3 +144,48 @@ def test_every_route_with_an_id_is_probed():
     }
     probed = {probe.route for probe in PROBES}
     assert with_ids <= probed, f"add a line to PROBES for: {sorted(with_ids - probed)}"
+
+
+# Calls only a system user may make, tried by an ordinary user on their own account and
+# transaction (vertical escalation): each must be a 403 and change nothing.
+SYSTEM_ONLY = [
+    Probe("", "POST", "/api/accounts/{own_account}/freeze"),
+    Probe("", "POST", "/api/accounts/{own_account}/unfreeze"),
+    Probe(
+        "",
+        "POST",
+        "/api/transactions/{transaction}/reverse",
+        {"idempotencyKey": "self-reverse", "reason": "undo my own payment"},
+    ),
+    Probe(
+        "",
+        "POST",
+        "/api/transactions/system/initial-funds",
+        {"toAccount": "{own_account}", "amount": "1000000.00", "idempotencyKey": "mint"},
+    ),
+]
+
+
+@pytest.mark.parametrize("probe", SYSTEM_ONLY, ids=lambda p: p.path)
+def test_system_only_calls_are_refused_to_an_ordinary_user(probe, user, make_account, fund):
+    own, other = make_account(user), make_account(user)
+    fund(own, "10.00")
+    client = client_for(user)
+    paid = client.post(
+        "/api/transactions",
+        {
+            "fromAccount": str(own.id),
+            "toAccount": str(other.id),
+            "amount": "1",
+            "idempotencyKey": "p",
+        },
+        format="json",
+    )
+    target = Target(str(own.id), paid.json()["transaction"]["_id"], str(other.id), str(own.id))
+    before = _snapshot()
+
+    response = probe.send(client, target)
+
+    assert response.status_code == 403, response.content
+    assert_clean_refusal(response)
+    assert _snapshot() == before
