@@ -47,6 +47,7 @@ class InitialFundsForm(forms.Form):
         max_length=255,
         required=False,
         strip=False,
+        widget=forms.TextInput(attrs={"class": "vTextField"}),
         label="Idempotency key",
         help_text="Leave as is; a new one is generated when empty.",
     )
