@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 2000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint format clean
+.PHONY: run test install lint format clean contract
 
 # Development defaults for the two commands; production sets DEBUG=false and a JWT_SECRET.
 run test: export DEBUG ?= true
@@ -28,6 +28,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Schemathesis against a live gunicorn on a fresh SQLite file (CONTRACT_PORT, default 8101).
+contract: $(STAMP)
+	tests/contract/run_schemathesis.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Contract test: serve the app with gunicorn on a fresh SQLite file, register a user, open and
+# fund accounts, then let schemathesis drive every operation in the OpenAPI schema with a real
+# token. Fails on any 5xx and on any response (status, content type, headers, body) that does
+# not match the schema. Bounded: CONTRACT_MAX_EXAMPLES cases per operation and phase.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+PORT="${CONTRACT_PORT:-8101}"
+BASE="http://127.0.0.1:${PORT}"
+MAX_EXAMPLES="${CONTRACT_MAX_EXAMPLES:-50}"
+BIN=.venv/bin
+WORK="$(mktemp -d)"
+SERVER_PID=""
+
+stop() {
+  if [[ -n "$SERVER_PID" ]]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap stop EXIT
+
+export DEBUG=false SECURE_SSL_REDIRECT=false AUTH_COOKIE_SECURE=false
+export JWT_SECRET="contract-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export DATABASE_URL="sqlite:///${WORK}/contract.sqlite3"
+unset REDIS_URL
+# schemathesis registers many users and fails many logins: keep throttling out of its way.
+export LOGIN_FAILURES_PER_ADDRESS=1000000
+
+$BIN/python manage.py migrate --noinput >/dev/null
+$BIN/python manage.py createcachetable >/dev/null
+SYSTEM_PASSWORD="system-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+$BIN/python manage.py create_system_user --email system@contract.test --password "$SYSTEM_PASSWORD" >/dev/null
+
+$BIN/gunicorn bankledger.wsgi --bind "127.0.0.1:${PORT}" --workers 2 --log-level warning \
+  --error-logfile "$WORK/server.log" &
+SERVER_PID=$!
+for _ in $(seq 50); do curl -fsS "$BASE/api/health" >/dev/null 2>&1 && break; sleep 0.2; done
+curl -fsS "$BASE/api/health" >/dev/null
+
+json() { $BIN/python -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+post() { curl -fsS -X POST "$BASE$1" -H 'Content-Type: application/json' -H "Authorization: Bearer $2" -d "$3"; }
+
+TOKEN=$(curl -fsS -X POST "$BASE/api/auth/register" -H 'Content-Type: application/json' \
+  -d '{"name":"Contract","email":"contract@contract.test","password":"correct-horse-battery"}' | json '["token"]')
+SYSTEM_TOKEN=$(curl -fsS -X POST "$BASE/api/auth/login" -H 'Content-Type: application/json' \
+  -d "{\"email\":\"system@contract.test\",\"password\":\"$SYSTEM_PASSWORD\"}" | json '["token"]')
+ACCOUNT=$(post /api/accounts "$TOKEN" '{}' | json '["account"]["_id"]')
+OTHER=$(post /api/accounts "$TOKEN" '{}' | json '["account"]["_id"]')
+post /api/transactions/system/initial-funds "$SYSTEM_TOKEN" \
+  "{\"toAccount\":\"$ACCOUNT\",\"amount\":\"1000.00\",\"idempotencyKey\":\"contract-seed\"}" >/dev/null
+CONTRACT_TRANSACTION=$(post /api/transactions "$TOKEN" \
+  "{\"fromAccount\":\"$ACCOUNT\",\"toAccount\":\"$OTHER\",\"amount\":\"1.00\",\"idempotencyKey\":\"contract-1\"}" \
+  | json '["transaction"]["_id"]')
+export CONTRACT_ACCOUNT="$ACCOUNT" CONTRACT_TRANSACTION
+
+CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance
+run() {
+  $BIN/schemathesis --config-file tests/contract/schemathesis.toml run "$BASE/api/schema/?format=json" --url "$BASE" \
+    --checks "$CHECKS" --max-examples "$MAX_EXAMPLES" --phases examples,coverage,fuzzing \
+    --seed "${CONTRACT_SEED:-2000}" --no-color --suppress-health-check all \
+    --report junit --report-dir "$WORK/report" "$@"
+}
+status=0
+# As an ordinary user, everything except logout (it would revoke the token mid-run).
+run -H "Authorization: Bearer $TOKEN" --exclude-path /api/auth/logout || status=$?
+# As the system user, the system-only calls.
+run -H "Authorization: Bearer $SYSTEM_TOKEN" \
+  --include-path-regex '/(initial-funds|reverse|freeze|unfreeze)$' || status=$?
+if [[ $status -ne 0 && -s "$WORK/server.log" ]]; then
+  echo "---- server log ----"; tail -n 100 "$WORK/server.log"
+fi
+exit $status
