@@ -19,6 +19,8 @@ def test_queries_per_transfer_request(user, make_account, fund):
     assert response.status_code == 201
     statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
     # token revocation check, user; then one database transaction: lock both accounts,
-    # insert the transaction, insert both entries, update both balances.
+    # insert the transaction, insert both entries, update both balances. After the commit,
+    # outside the money transaction, one INSERT enqueues the notice emails' task.
     expected = ["SELECT", "SELECT", "BEGIN", "SELECT", "INSERT", "INSERT", "UPDATE", "COMMIT"]
+    expected += ["INSERT"]
     assert statements == expected, [q["sql"] for q in queries.captured_queries]
