@@ -100,7 +100,8 @@ class IdempotencyKeyInput(serializers.Serializer):
         if body_key is not None and self.header_key is not None and body_key != self.header_key:
             raise IdempotencyKeyMismatch()
         key = body_key if body_key is not None else self.header_key
-        if not key or len(key) > 255:
+        # NUL: the header skips the field's own validators, and PostgreSQL text refuses it.
+        if not key or len(key) > 255 or "\x00" in key:
             raise serializers.ValidationError(
                 {"idempotencyKey": ["A non-empty key of at most 255 characters is required."]}
             )
