@@ -53,7 +53,7 @@ CONTRACT_TRANSACTION=$(post /api/transactions "$TOKEN" \
   | json '["transaction"]["_id"]')
 export CONTRACT_ACCOUNT="$ACCOUNT" CONTRACT_TRANSACTION
 
-CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance
+CHECKS="${CONTRACT_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance}"
 run() {
   $BIN/schemathesis --config-file tests/contract/schemathesis.toml run "$BASE/api/schema/?format=json" --url "$BASE" \
     --checks "$CHECKS" --max-examples "$MAX_EXAMPLES" --phases examples,coverage,fuzzing \
