@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 2000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint format clean contract
+.PHONY: run test install lint format clean contract chaos audit
 
 # Development defaults for the two commands; production sets DEBUG=false and a JWT_SECRET.
 run test: export DEBUG ?= true
@@ -32,6 +32,16 @@ test: $(STAMP)
 # Schemathesis against a live gunicorn on a fresh SQLite file (CONTRACT_PORT, default 8101).
 contract: $(STAMP)
 	tests/contract/run_schemathesis.sh
+
+# Fault injection: transfers under worker kills, dropped connections and a PostgreSQL restart,
+# on a throwaway cluster (127.0.0.1:5499) and gunicorn on 8200. Exits 1 if anything is lost.
+CHAOS_DURATION ?= 90
+chaos: $(STAMP)
+	$(BIN)/python -m tests.chaos.run --duration $(CHAOS_DURATION)
+
+# Known vulnerabilities in the installed dependencies (pip-audit).
+audit: $(STAMP)
+	.ci/audit
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
