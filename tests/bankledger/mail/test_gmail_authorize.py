@@ -5,6 +5,7 @@ exchanges the code at the token endpoint and prints the refresh token."""
 
 import hashlib
 import json
+import socket
 import ssl
 import subprocess
 import sys
@@ -18,7 +19,21 @@ import pytest
 from tests.mailserver import ROOT, self_signed_certificate
 
 GOOGLE_PORT = 8029  # helper A's range is 8025-8049
-REDIRECT_PORT = 8028
+
+
+def redirect_port():
+    """A port of the range that can be bound now: the command's redirect server does not reuse
+    addresses, so the port of a run a moment ago may still be in TIME_WAIT."""
+    for port in range(8030, 8050):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError("no free port in 8030-8049")
+
+
 CLIENT_ID = "1234-desktop.apps.googleusercontent.com"
 CLIENT_SECRET = "GOCSPX-desktop-secret"
 
@@ -138,7 +153,7 @@ def test_prints_the_refresh_token_from_the_consent_flow(tmp_path, certificate, g
             "--client-secrets",
             str(secrets),
             "--port",
-            str(REDIRECT_PORT),
+            str(redirect_port()),
         ],
         env={
             "PATH": "/usr/bin:/bin",
