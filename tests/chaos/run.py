@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import psycopg
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -80,12 +81,13 @@ class Postgres:
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop", check=False)
 
     def sql(self, statement: str, database: str = "postgres") -> None:
-        import psycopg
-
         with psycopg.connect(
             f"postgres://postgres@127.0.0.1:{self.port}/{database}", autocommit=True
         ) as connection:
             connection.execute(statement)
+
+    def pid(self) -> int:
+        return int((self.data / "postmaster.pid").read_text().split()[0])
 
     def remove(self) -> None:
         self.stop("immediate")
@@ -125,6 +127,9 @@ class App:
                 "30",
                 "--graceful-timeout",
                 "5",
+                # The default control socket is one path per OS user: shared with any other
+                # gunicorn running beside this one.
+                "--no-control-socket",
             ],
             cwd=ROOT,
             env=self.env,
@@ -173,6 +178,16 @@ class Stats:
     ambiguous: Counter = field(default_factory=Counter)
     faults: Counter = field(default_factory=Counter)
     outcomes: list = field(default_factory=list)
+    inflight: int = 0
+    # Set while the outage is measured: clients hold their next request, so the probe measures
+    # the app's answer and not the queue of a dozen clients in front of four sync workers.
+    paused: threading.Event = field(default_factory=threading.Event)
+
+    def drain(self, timeout: float) -> None:
+        self.paused.set()
+        started = time.monotonic()
+        while self.inflight and time.monotonic() - started < timeout:
+            time.sleep(0.1)
 
     def count(self, attr: str, key: str | None = None) -> None:
         with self.lock:
@@ -206,14 +221,20 @@ def send_until_definitive(
     }
     attempt = 0
     while time.monotonic() < deadline:
+        while stats.paused.is_set():
+            time.sleep(0.1)
         response = error = None
         stats.count("requests")
+        stats.count("inflight")
         try:
             response = http.post(
                 "/api/transactions", json=body, headers={"Authorization": f"Bearer {token}"}
             )
         except httpx.HTTPError as exc:
             error = exc
+        finally:
+            with stats.lock:
+                stats.inflight -= 1
         reason = ambiguous_reason(response, error)
         if reason is None:
             outcome.status = response.status_code
@@ -302,11 +323,27 @@ def inject_faults(
             return
         if not restarted and elapsed >= duration / 2:
             restarted = True
+            # Frozen, not down: connections hang instead of being refused, so only the
+            # bounded connect timeout stands between a request and a hung worker.
+            log("fault: PostgreSQL frozen (SIGSTOP) after its connections are cut")
+            terminate_connections(pg)
+            os.kill(pg.pid(), signal.SIGSTOP)
+            try:
+                report["frozen_loaded"] = probe_outage(base, token, tries=1)
+                stats.drain(timeout=60)
+                report["frozen"] = probe_outage(base, token, tries=1)
+            finally:
+                os.kill(pg.pid(), signal.SIGCONT)
+                stats.paused.clear()
+            stats.count("faults", "postgres frozen")
             log("fault: PostgreSQL stop -m immediate")
             pg.stop("immediate")
             stats.count("faults", "postgres restart")
             time.sleep(1)
-            report["outage"] = probe_outage(base, token, tries=2)
+            report["outage_loaded"] = probe_outage(base, token, tries=1)
+            stats.drain(timeout=60)
+            report["outage"] = probe_outage(base, token, tries=1)
+            stats.paused.clear()
             pg.start()
             log("PostgreSQL is back")
             report["recovery"] = wait_for_service(base, token, timeout=60)
@@ -316,13 +353,21 @@ def inject_faults(
             if workers:
                 os.kill(rng.choice(workers), signal.SIGKILL)
                 stats.count("faults", "worker SIGKILL")
-        else:
-            with contextlib.suppress(Exception):
-                pg.sql(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = 'chaos' AND pid <> pg_backend_pid()"
-                )
-                stats.count("faults", "connections terminated")
+        elif terminate_connections(pg):
+            stats.count("faults", "connections terminated")
+
+
+def terminate_connections(pg: Postgres) -> bool:
+    """Cut every connection of the app from the server side, as a failover or an admin would."""
+    try:
+        pg.sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = 'chaos' AND pid <> pg_backend_pid()"
+        )
+    except psycopg.Error as exc:
+        log(f"could not terminate connections: {exc}")
+        return False
+    return True
 
 
 def wait_for_service(base: str, token: str, timeout: float) -> float | None:
@@ -568,7 +613,7 @@ def print_report(stats: Stats, report: dict, result: dict, bound: float, tail: s
     statuses = Counter(o.status for o in outcomes)
     acknowledged = statuses[200] + statuses[201]
     unresolved = statuses[None]
-    outage = report.get("outage", [])
+    outage = report.get("frozen", []) + report.get("outage", [])
     slow_or_wrong = [p for p in outage if p[0] > bound or (p[1] != 503 and "absent" not in p[2])]
     failures = {
         "transfers lost": len(result["lost"]),
@@ -601,9 +646,15 @@ def print_report(stats: Stats, report: dict, result: dict, bound: float, tail: s
     print("\n==== chaos run ====")
     for name, value in rows:
         print(f"{name:<31}{value}")
-    print("while PostgreSQL was down:")
-    for seconds, status, what in outage:
-        print(f"  {what:<45} {status} in {seconds:.2f} s")
+    for title, key in [
+        ("frozen (SIGSTOP), under full client load (reported, queueing included)", "frozen_loaded"),
+        ("frozen (SIGSTOP), clients held (checked against --outage-bound)", "frozen"),
+        ("down (stopped), under full client load (reported)", "outage_loaded"),
+        ("down (stopped), clients held (checked)", "outage"),
+    ]:
+        print(f"while PostgreSQL was {title}:")
+        for seconds, status, what in report.get(key, []):
+            print(f"  {what:<45} {status} in {seconds:.2f} s")
     recovery = report.get("recovery")
     print(f"service back after restart in  {'never' if recovery is None else f'{recovery:.2f} s'}")
     bad = {k: v for k, v in failures.items() if v}
