@@ -1,12 +1,14 @@
 from django.contrib import admin, messages
 
+from bankledger.admin_mixins import StaffBrowseOnlyMixin, is_system_user
 from bankledger.mail.models import Email
 from bankledger.mail.services import email_resend
 
 
 @admin.register(Email)
-class EmailAdmin(admin.ModelAdmin):
-    """The outbox, read-only: what was sent, what waits for a retry, what failed and why."""
+class EmailAdmin(StaffBrowseOnlyMixin, admin.ModelAdmin):
+    """The outbox, read-only: what was sent, what waits for a retry, what failed and why.
+    Any staff user may look; only system users may send failed emails again."""
 
     list_display = ("key", "to", "subject", "status", "attempts", "created_at", "sent_at")
     list_filter = ("status",)
@@ -14,16 +16,10 @@ class EmailAdmin(admin.ModelAdmin):
     ordering = ["-created_at"]
     actions = ["resend"]
 
-    def has_add_permission(self, request):
-        return False
+    def has_resend_permission(self, request) -> bool:
+        return is_system_user(request.user)
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.action(description="Send the selected failed emails again")
+    @admin.action(description="Send the selected failed emails again", permissions=["resend"])
     def resend(self, request, queryset):
         count = email_resend(email_ids=list(queryset.values_list("id", flat=True)))
         self.message_user(request, f"{count} failed email(s) queued again.", messages.SUCCESS)
