@@ -5,6 +5,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
@@ -31,6 +32,7 @@ from transactions.exceptions import (
     TransferRefused,
 )
 from transactions.models import Transaction
+from transactions.tasks import transfer_emails_send
 from users.models import User
 
 logger = logging.getLogger(__name__)
@@ -150,6 +152,10 @@ def _post_once(
             record.save(force_insert=True)
             if refusal is None:
                 entries_post(transaction=record, debit=sender, credit=receiver, amount=minor)
+                # Notices go out only once this commits, from the worker, never undoing it.
+                transaction.on_commit(
+                    partial(transfer_emails_send.enqueue, str(record.id)), robust=True
+                )
                 if reversing is not None:
                     Transaction.objects.filter(id=reversing.id).update(
                         status=Transaction.Status.REVERSED, updated_at=timezone.now()
