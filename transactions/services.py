@@ -5,7 +5,6 @@ import logging
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
@@ -154,7 +153,10 @@ def _post_once(
                 entries_post(transaction=record, debit=sender, credit=receiver, amount=minor)
                 # Notices go out only once this commits, from the worker, never undoing it.
                 transaction.on_commit(
-                    partial(transfer_emails_send.enqueue, str(record.id)), robust=True
+                    # A lambda, not functools.partial: a robust hook that fails is logged by
+                    # its __qualname__, which a partial lacks (the logging itself raised, a 500).
+                    lambda: transfer_emails_send.enqueue(str(record.id)),
+                    robust=True,
                 )
                 if reversing is not None:
                     Transaction.objects.filter(id=reversing.id).update(

@@ -3,7 +3,6 @@
 import contextlib
 import hashlib
 import time
-from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -43,7 +42,9 @@ def user_create(
             # System users are operators made from the command line: no welcome for them.
             if not is_system:
                 transaction.on_commit(
-                    partial(welcome_email_send.enqueue, str(user.id)), robust=True
+                    # A lambda, not functools.partial: see transactions.services._post_once.
+                    lambda: welcome_email_send.enqueue(str(user.id)),
+                    robust=True,
                 )
     except IntegrityError as exc:
         raise EmailTaken() from exc
