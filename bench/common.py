@@ -1,0 +1,452 @@
+"""What the benchmarks share: the PostgreSQL server, production settings, the gunicorn server,
+seeding (through the project's services, plus one set-based SQL path for a long history) and
+latency statistics.
+
+Django is set up lazily (`django_setup`) because the database URL is only known once the
+benchmark has created its own database."""
+
+import http.client
+import os
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+YARDSTICK_DIR = BASE_DIR.parent / "shared" / "bench"
+RESULTS_DIR = BASE_DIR / "bench" / "results"
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+
+# Every seeded user account gets this much (minor units): no transfer in a run can exhaust it.
+SEED_BALANCE = 10**12
+
+
+class BenchError(SystemExit):
+    """A benchmark that cannot run: the message says what is missing."""
+
+    def __init__(self, message: str):
+        super().__init__(f"bench: {message}")
+
+
+@dataclass(frozen=True)
+class PgServer:
+    """The PostgreSQL server named by DATABASE_URL; benchmarks make their own databases on it."""
+
+    host: str
+    port: int
+    user: str
+    password: str
+
+    @classmethod
+    def from_env(cls) -> "PgServer":
+        url = os.environ.get("DATABASE_URL", "")
+        parts = urlsplit(url)
+        if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
+            raise BenchError(
+                "set DATABASE_URL to a reachable PostgreSQL server, "
+                "e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres"
+            )
+        return cls(
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or 5432,
+            user=unquote(parts.username or "postgres"),
+            password=unquote(parts.password or ""),
+        )
+
+    def url(self, dbname: str) -> str:
+        auth = self.user + (f":{self.password}" if self.password else "")
+        return f"postgres://{auth}@{self.host}:{self.port}/{dbname}"
+
+    def conninfo(self, dbname: str) -> str:
+        return self.url(dbname).replace("postgres://", "postgresql://", 1)
+
+    def client_env(self, dbname: str) -> dict[str, str]:
+        """Environment for psql and pgbench."""
+        env = dict(os.environ, PGHOST=self.host, PGPORT=str(self.port), PGUSER=self.user)
+        env["PGDATABASE"] = dbname
+        if self.password:
+            env["PGPASSWORD"] = self.password
+        return env
+
+    def recreate(self, dbname: str) -> None:
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(self.conninfo("postgres"), autocommit=True) as conn:
+            name = sql.Identifier(dbname)
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
+
+    def version(self) -> str:
+        import psycopg
+
+        with psycopg.connect(self.conninfo("postgres")) as conn:
+            return conn.execute("SHOW server_version").fetchone()[0]
+
+    def setting(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(self.conninfo("postgres")) as conn:
+            return conn.execute("SELECT current_setting(%s)", [name]).fetchone()[0]
+
+
+def production_env(database_url: str) -> dict[str, str]:
+    """The settings a production deployment runs with, except plain HTTP on loopback."""
+    return dict(
+        os.environ,
+        DATABASE_URL=database_url,
+        DEBUG="false",
+        JWT_SECRET=secrets.token_urlsafe(48),
+        SECURE_SSL_REDIRECT="false",
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+
+
+def manage(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        check=check,
+        capture_output=True,
+        text=True,
+    )
+
+
+def django_setup(env: dict[str, str]) -> None:
+    os.environ.update(env)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bankledger.settings")
+    import django
+
+    django.setup()
+
+
+def machine() -> dict[str, str | int]:
+    model = ""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    return {"nproc": os.cpu_count() or 0, "cpu": model, "python": sys.version.split()[0]}
+
+
+# --- seeding ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeededAccount:
+    account_id: uuid.UUID
+    user_id: uuid.UUID
+    token: str
+
+
+def _bench_users(count: int, prefix: str):
+    """Users with unusable passwords: the benchmark authenticates with tokens it issues itself,
+    so it need not pay bcrypt for each one."""
+    from users.models import User
+
+    users = [User(email=f"{prefix}{i}@bench.invalid", name=f"Bench {i}") for i in range(count)]
+    for user in users:
+        user.set_unusable_password()
+    return User.objects.bulk_create(users)
+
+
+def _system_user(prefix: str):
+    from accounts.services import system_user_create
+
+    return system_user_create(
+        email=f"{prefix}-system@bench.invalid", password=secrets.token_urlsafe(24)
+    )
+
+
+def seed_accounts(*, count: int) -> list[SeededAccount]:
+    """`count` users with one funded INR account each, funded through the initial-funds
+    service, and a token for each owner."""
+    from accounts.models import Account
+    from transactions.services import initial_funds_create
+    from users.services import token_issue
+
+    system = _system_user("load")
+    users = _bench_users(count, "load")
+    accounts = Account.objects.bulk_create([Account(user=user) for user in users])
+    seeded = []
+    for user, account in zip(users, accounts, strict=True):
+        initial_funds_create(
+            initiator=system,
+            to_account_id=str(account.id),
+            amount=Decimal(SEED_BALANCE).scaleb(-2),
+            idempotency_key=f"seed-{account.id}",
+        )
+        seeded.append(SeededAccount(account.id, user.id, token_issue(user=user)))
+    return seeded
+
+
+@dataclass(frozen=True)
+class History:
+    long_account: uuid.UUID
+    short_account: uuid.UUID
+    long_entries: int
+    short_entries: int
+    token: str
+
+
+_HISTORY_TABLES = ["transactions_transaction", "ledger_ledgerentry"]
+_SECONDARY_INDEXES = """
+SELECT indexname, indexdef FROM pg_indexes
+WHERE schemaname = current_schema() AND tablename = ANY(%s)
+    AND indexname NOT IN (SELECT conname FROM pg_constraint)
+"""
+_FOREIGN_KEYS = """
+SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint
+WHERE contype = 'f' AND conrelid::regclass::text = ANY(%s)
+"""
+
+
+@contextmanager
+def _bulk_load(cursor, tables: list[str]):
+    """Drop the secondary indexes and foreign keys of `tables` for a bulk insert and put the
+    same definitions back after it, inside the caller's transaction: building an index by one
+    sort and checking a foreign key by one join is minutes faster than doing either per row.
+    Unique and primary-key indexes and CHECK constraints stay in force throughout."""
+    cursor.execute(_SECONDARY_INDEXES, [tables])
+    indexes = cursor.fetchall()
+    cursor.execute(_FOREIGN_KEYS, [tables])
+    foreign_keys = cursor.fetchall()
+    for table, name, _definition in foreign_keys:
+        cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    for name, _definition in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
+    yield
+    for _name, definition in indexes:
+        cursor.execute(definition)
+    for table, name, definition in foreign_keys:
+        cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+
+
+def _copy_rows(model, *, overrides: dict[str, str], where: str) -> str:
+    """INSERT ... SELECT that copies `model`'s template rows once per row of bench_history,
+    with the columns in `overrides` computed; any column added later is copied as it is."""
+    columns = [field.column for field in model._meta.concrete_fields]
+    names = ", ".join(f'"{column}"' for column in columns)
+    select = ", ".join(overrides.get(column, f't."{column}"') for column in columns)
+    return (
+        f"INSERT INTO {model._meta.db_table} ({names}) "
+        f"SELECT {select} FROM {model._meta.db_table} AS t, bench_history AS h "
+        f"WHERE {where} ORDER BY 1"
+    )
+
+
+def seed_history(*, entries: int, short_entries: int = 10) -> History:
+    """Two accounts of one owner: one with `entries` ledger entries, one with `short_entries`.
+
+    Each entry comes from an initial-funds transaction of 0.01 INR from a dedicated funding
+    account. The first one and the short account's are made by the service; the other
+    `entries - 1` are copies of the first made by set-based SQL (PostgreSQL), with what the
+    service would have written: balanced transactions, a balance-after chain in id order and
+    the stored balances, so `verify_ledger` passes."""
+    from django.db import connection, transaction
+
+    from accounts.models import Account
+    from accounts.services import account_create
+    from ledger.models import LedgerEntry
+    from transactions.models import Transaction
+    from transactions.services import initial_funds_create
+    from users.services import token_issue
+
+    system = _system_user("history")
+    funding = Account.objects.get(user=system, is_funding=True)
+    (owner,) = _bench_users(1, "history")
+    long_account, short_account = account_create(user=owner), account_create(user=owner)
+    template = initial_funds_create(
+        initiator=system,
+        to_account_id=str(long_account.id),
+        amount=Decimal("0.01"),
+        idempotency_key="history-1",
+    ).transaction
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Transaction ids in sorted order, so every index on them is filled left to right.
+        cursor.execute(
+            "CREATE TEMP TABLE bench_history ON COMMIT DROP AS "
+            "SELECT row_number() OVER (ORDER BY u) + 1 AS g, u AS tx "
+            "FROM (SELECT gen_random_uuid() AS u FROM generate_series(2, %s)) AS s",
+            [entries],
+        )
+        cursor.execute("SELECT nextval(pg_get_serial_sequence('ledger_ledgerentry', 'id'))")
+        (base,) = cursor.fetchone()
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('ledger_ledgerentry', 'id'), %s)",
+            [base + 2 * (entries - 1) - 1],
+        )
+        tx_copy = _copy_rows(
+            Transaction,
+            overrides={"id": "h.tx", "idempotency_key": "'history-' || h.g"},
+            where="t.id = %(template)s",
+        )
+        entry_copy = _copy_rows(
+            LedgerEntry,
+            overrides={
+                "id": "%(base)s + 2 * (h.g - 2) + CASE WHEN t.type = 'DEBIT' THEN 0 ELSE 1 END",
+                "transaction_id": "h.tx",
+                "balance_after": "CASE WHEN t.type = 'DEBIT' THEN -h.g ELSE h.g END",
+            },
+            where="t.transaction_id = %(template)s",
+        )
+        with _bulk_load(cursor, _HISTORY_TABLES):
+            cursor.execute(tx_copy, {"template": template.id})
+            cursor.execute(entry_copy, {"template": template.id, "base": base})
+        Account.objects.filter(id=funding.id).update(balance=-entries)
+        Account.objects.filter(id=long_account.id).update(balance=entries)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    for i in range(short_entries):
+        initial_funds_create(
+            initiator=system,
+            to_account_id=str(short_account.id),
+            amount=Decimal("0.01"),
+            idempotency_key=f"short-{i}",
+        )
+    return History(
+        long_account=long_account.id,
+        short_account=short_account.id,
+        long_entries=entries,
+        short_entries=short_entries,
+        token=token_issue(user=owner),
+    )
+
+
+# --- the server ------------------------------------------------------------------------------
+
+
+@dataclass
+class ServerConfig:
+    worker_class: str = "sync"
+    workers: int = 4
+    threads: int = 1
+
+    def describe(self) -> str:
+        threads = f" x {self.threads} threads" if self.worker_class == "gthread" else ""
+        return f"gunicorn {self.worker_class}, {self.workers} workers{threads}"
+
+
+class Gunicorn:
+    """The app under gunicorn on 127.0.0.1:`port`, stopped on exit."""
+
+    def __init__(self, *, env: dict[str, str], port: int, config: ServerConfig, log: Path):
+        self.env, self.port, self.config, self.log = env, port, config, log
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> "Gunicorn":
+        command = [
+            str(GUNICORN),
+            "bankledger.wsgi",
+            f"--bind=127.0.0.1:{self.port}",
+            f"--workers={self.config.workers}",
+            f"--worker-class={self.config.worker_class}",
+            f"--threads={self.config.threads}",
+            "--backlog=2048",
+        ]
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                command, cwd=BASE_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise BenchError(f"gunicorn exited; see {self.log}")
+            try:
+                status, _ = http_get(self.port, "/api/accounts", token=None)
+            except OSError:
+                time.sleep(0.2)
+                continue
+            if status == 401:
+                return
+            raise BenchError(f"gunicorn answered {status} to an anonymous request; see {self.log}")
+        raise BenchError(f"gunicorn did not start within {timeout} s; see {self.log}")
+
+    def worker_rss_mb(self) -> list[float]:
+        """Resident memory of each worker process, in MB."""
+        sizes = []
+        for status in Path("/proc").glob("[0-9]*/status"):
+            try:
+                fields = dict(
+                    line.split(":", 1) for line in status.read_text().splitlines() if ":" in line
+                )
+            except OSError:
+                continue
+            if int(fields.get("PPid", "0").strip()) == self.process.pid:
+                sizes.append(int(fields["VmRSS"].split()[0]) / 1024)
+        return sorted(sizes)
+
+    def __exit__(self, *exc) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def http_get(port: int, path: str, *, token: str | None) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+# --- statistics ------------------------------------------------------------------------------
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of an already sorted list."""
+    if not sorted_values:
+        return float("nan")
+    index = min(len(sorted_values) - 1, max(0, round(fraction * len(sorted_values)) - 1))
+    return sorted_values[index]
+
+
+def balance_latency(*, port: int, history: History, rounds: int) -> dict[str, float]:
+    """Median latency (ms) of GET /api/accounts/balance/:id for the long and the short account,
+    the two requests alternated so that drift in the machine's load hits both alike."""
+    timings: dict[uuid.UUID, list[float]] = {history.long_account: [], history.short_account: []}
+    for i in range(rounds + rounds // 10):
+        for account in timings:
+            start = time.perf_counter()
+            status, body = http_get(port, f"/api/accounts/balance/{account}", token=history.token)
+            elapsed = (time.perf_counter() - start) * 1000
+            if status != 200:
+                raise BenchError(f"balance request answered {status}: {body[:200]!r}")
+            if i >= rounds // 10:  # the first tenth warms the workers up
+                timings[account].append(elapsed)
+    long_ms = statistics.median(timings[history.long_account])
+    short_ms = statistics.median(timings[history.short_account])
+    return {
+        "long_entries": history.long_entries,
+        "short_entries": history.short_entries,
+        "long_median_ms": round(long_ms, 3),
+        "short_median_ms": round(short_ms, 3),
+        "ratio": round(long_ms / short_ms, 3),
+        "requests_each": rounds,
+    }

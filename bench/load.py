@@ -1,0 +1,209 @@
+"""The load generators: wrk against the HTTP API, pgbench for the raw-SQL yardstick, and the
+in-process comparison (the transfer service against a plain psycopg loop, 8 threads each)."""
+
+import json
+import random
+import re
+import subprocess
+import tempfile
+import threading
+import time
+from decimal import Decimal
+from pathlib import Path
+
+from bench.common import YARDSTICK_DIR, BenchError, PgServer, SeededAccount, percentile
+
+LUA_SCRIPT = Path(__file__).with_name("transfer.lua")
+
+
+def write_accounts_file(accounts: list[SeededAccount], path: Path) -> Path:
+    path.write_text("".join(f"{a.account_id} {a.token}\n" for a in accounts))
+    return path
+
+
+def wrk(*, port: int, accounts_file: Path, mix: str, clients: int, seconds: int, label: str):
+    """One closed-loop wrk run: `clients` connections, each waiting for its answer."""
+    command = [
+        "wrk",
+        "--threads=1",
+        f"--connections={clients}",
+        f"--duration={seconds}s",
+        "--timeout=10s",
+        f"--script={LUA_SCRIPT}",
+        f"http://127.0.0.1:{port}",
+        "--",
+        str(accounts_file),
+        mix,
+        label,
+    ]
+    run = subprocess.run(command, capture_output=True, text=True, check=False)
+    match = re.search(r"^WRK_JSON (\{.*\})$", run.stdout, re.MULTILINE)
+    if run.returncode != 0 or match is None:
+        raise BenchError(f"wrk failed ({run.returncode}):\n{run.stdout}\n{run.stderr}")
+    raw = json.loads(match.group(1))
+    errors = sum(
+        raw[key]
+        for key in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts")
+    )
+    seconds_run = raw["duration_us"] / 1e6
+    return {
+        "transfers_per_s": round((raw["requests"] - raw["status_errors"]) / seconds_run, 1),
+        "p50_ms": raw["p50_us"] / 1000,
+        "p95_ms": raw["p95_us"] / 1000,
+        "p99_ms": raw["p99_us"] / 1000,
+        "errors": errors,
+        "requests": raw["requests"],
+    }
+
+
+class Yardstick:
+    """`../shared/bench/`: a transfer in plain SQL under pgbench, on its own database."""
+
+    DATABASE = "bankledger_bench_ceiling"
+
+    def __init__(self, server: PgServer):
+        if not (YARDSTICK_DIR / "ledger_schema.sql").is_file():
+            raise BenchError(
+                f"the raw-SQL yardstick is missing: expected {YARDSTICK_DIR}/ledger_schema.sql "
+                "(the shared bench/ folder beside this repository)"
+            )
+        self.server = server
+        self.env = server.client_env(self.DATABASE)
+
+    def create(self) -> None:
+        self.server.recreate(self.DATABASE)
+        self._psql("ledger_schema.sql")
+
+    def _psql(self, name: str) -> None:
+        subprocess.run(
+            ["psql", "-q", "-v", "ON_ERROR_STOP=1", "-f", str(YARDSTICK_DIR / name)],
+            env=self.env,
+            check=True,
+            capture_output=True,
+        )
+
+    def run(self, *, mix: str, clients: int, seconds: int) -> dict:
+        self._psql("ledger_reset.sql")
+        with tempfile.TemporaryDirectory() as logs:
+            command = [
+                "pgbench",
+                "-n",
+                "-M",
+                "prepared",
+                "-f",
+                str(YARDSTICK_DIR / f"transfer_{mix}.sql"),
+                "-c",
+                str(clients),
+                "-j",
+                str(min(clients, 2)),
+                "-T",
+                str(seconds),
+                "-l",
+                f"--log-prefix={logs}/pgbench",
+            ]
+            output = subprocess.run(
+                command, env=self.env, capture_output=True, text=True, check=True
+            ).stdout
+            latencies = sorted(
+                int(line.split()[2]) / 1000
+                for log in Path(logs).iterdir()
+                for line in log.read_text().splitlines()
+            )
+        tps = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", output)
+        failed = re.search(r"number of failed transactions: (\d+)", output)
+        return {
+            "transfers_per_s": round(float(tps.group(1)), 1),
+            "p50_ms": round(percentile(latencies, 0.50), 3),
+            "p95_ms": round(percentile(latencies, 0.95), 3),
+            "p99_ms": round(percentile(latencies, 0.99), 3),
+            "errors": int(failed.group(1)) if failed else 0,
+            "requests": len(latencies),
+        }
+
+    def psycopg_loop(self, *, threads: int, seconds: int) -> dict:
+        """The yardstick's uniform transfer, from `threads` Python threads over psycopg 3
+        (which prepares statements after a few executions, as `pgbench -M prepared` does)."""
+        import psycopg
+
+        self._psql("ledger_reset.sql")
+        conninfo = self.server.conninfo(self.DATABASE)
+
+        def transfer(cursor, rnd: random.Random, key: str) -> None:
+            a = rnd.randint(1, 10000)
+            b = rnd.randint(1, 9999)
+            b += b >= a
+            amount = rnd.randint(1, 1000)
+            cursor.execute(
+                "SELECT id, balance, status FROM accounts WHERE id IN (%s, %s) "
+                "ORDER BY id FOR UPDATE",
+                (a, b),
+            )
+            cursor.fetchall()
+            cursor.execute(
+                "INSERT INTO transactions (from_id, to_id, amount, idempotency_key, status) "
+                "VALUES (%s, %s, %s, %s, 'posted') RETURNING id",
+                (a, b, amount, key),
+            )
+            (txid,) = cursor.fetchone()
+            cursor.execute(
+                "INSERT INTO entries (transaction_id, account_id, amount, kind) "
+                "VALUES (%s, %s, %s, 'debit'), (%s, %s, %s, 'credit')",
+                (txid, a, -amount, txid, b, amount),
+            )
+            cursor.execute(
+                "UPDATE accounts SET balance = balance - %s WHERE id = %s AND balance >= %s",
+                (amount, a, amount),
+            )
+            cursor.execute("UPDATE accounts SET balance = balance + %s WHERE id = %s", (amount, b))
+
+        def work(index: int, deadline: float, counts: list[int]) -> None:
+            rnd = random.Random(index)
+            with psycopg.connect(conninfo) as conn, conn.cursor() as cursor:
+                while time.monotonic() < deadline:
+                    with conn.transaction():
+                        transfer(cursor, rnd, f"psycopg-{index}-{counts[index]}")
+                    counts[index] += 1
+
+        return _threaded(work, threads=threads, seconds=seconds)
+
+
+def _threaded(work, *, threads: int, seconds: int) -> dict:
+    counts = [0] * threads
+    deadline = time.monotonic() + seconds
+    start = time.monotonic()
+    workers = [threading.Thread(target=work, args=(i, deadline, counts)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    elapsed = time.monotonic() - start
+    return {"transfers_per_s": round(sum(counts) / elapsed, 1), "transfers": sum(counts)}
+
+
+def service_loop(*, accounts: list[SeededAccount], threads: int, seconds: int) -> dict:
+    """`transactions.services.transfer_create` called from `threads` threads, no HTTP: uniform
+    transfers between the seeded accounts, each with a fresh idempotency key."""
+    from django.db import connection
+
+    from transactions.services import transfer_create
+    from users.models import User
+
+    users = User.objects.in_bulk([a.user_id for a in accounts])
+
+    def work(index: int, deadline: float, counts: list[int]) -> None:
+        rnd = random.Random(index)
+        try:
+            while time.monotonic() < deadline:
+                sender, receiver = rnd.sample(accounts, 2)
+                transfer_create(
+                    initiator=users[sender.user_id],
+                    from_account_id=str(sender.account_id),
+                    to_account_id=str(receiver.account_id),
+                    amount=Decimal(rnd.randint(1, 1000)),
+                    idempotency_key=f"service-{index}-{counts[index]}",
+                )
+                counts[index] += 1
+        finally:
+            connection.close()
+
+    return _threaded(work, threads=threads, seconds=seconds)
