@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 2000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint format clean contract chaos audit
+.PHONY: run test install lint format clean contract chaos audit bench bench-sqlite bench-tools
 
 # Development defaults for the two commands; production sets DEBUG=false and a JWT_SECRET.
 run test: export DEBUG ?= true
@@ -42,6 +42,25 @@ chaos: $(STAMP)
 # Known vulnerabilities in the installed dependencies (pip-audit).
 audit: $(STAMP)
 	.ci/audit
+
+# Benchmarks (README "Benchmarks"): the app under gunicorn + wrk against the pgbench yardstick
+# in ../shared/bench/, on PostgreSQL from DATABASE_URL (bench-sqlite: HTTP part only, SQLite).
+# Ports 8150-8151. Results land in bench/results/. BENCH_ARGS passes options (--help).
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench-tools:
+	@command -v wrk >/dev/null || { apt-get install -y wrk || sudo apt-get install -y wrk; }
+	@command -v pgbench >/dev/null || { apt-get install -y postgresql-client || sudo apt-get install -y postgresql-client; }
+
+bench: $(BENCH_STAMP) bench-tools
+	@test -n "$(DATABASE_URL)" || { echo "make bench needs DATABASE_URL=postgres://user@host:port/db"; exit 2; }
+	$(BIN)/python -m bench.run --database postgresql $(BENCH_ARGS)
+
+bench-sqlite: $(BENCH_STAMP) bench-tools
+	$(BIN)/python -m bench.run --database sqlite --workers 2 $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
