@@ -9,6 +9,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.services import account_create, system_user_create
+from tests.mailserver import SmtpServer
 from transactions.services import initial_funds_create
 from users.services import token_issue, user_create
 
@@ -84,3 +85,11 @@ def make_account(db):
         return account_create(user=owner, currency=currency)
 
     return make
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on loopback that keeps every message it accepts."""
+    server = SmtpServer().start()
+    yield server
+    server.stop()

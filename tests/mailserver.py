@@ -28,6 +28,8 @@ from django.db import connection
 
 # helper A's port range is 8025-8049.
 SMTP_PORT = 8025
+# Email settings that send through the plain SmtpServer below.
+SMTP_SETTINGS = {"EMAIL_BACKEND": "smtp", "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": SMTP_PORT}
 TLS_SMTP_PORT = 8026
 TOKEN_PORT = 8027
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,6 +126,21 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
+class JsonReplyHandler(BaseHTTPRequestHandler):
+    """A quiet HTTP handler that answers JSON, for the local stand-ins of Google's endpoints."""
+
+    def _reply(self, status, body):
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        pass
+
+
 class TokenEndpoint:
     """An OAuth2 token endpoint (RFC 6749 section 6, refresh_token grant) for one client."""
 
@@ -140,7 +157,7 @@ class TokenEndpoint:
         self.url = f"http://127.0.0.1:{port}/token"
         endpoint = self
 
-        class RequestHandler(BaseHTTPRequestHandler):
+        class RequestHandler(JsonReplyHandler):
             def do_POST(self):
                 length = int(self.headers["Content-Length"])
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
@@ -159,17 +176,6 @@ class TokenEndpoint:
                         "scope": "https://mail.google.com/",
                     },
                 )
-
-            def _reply(self, status, body):
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args):
-                pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", port), RequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)

@@ -9,20 +9,11 @@ from django_tasks_db.models import DBTaskResult
 
 from bankledger.mail.models import Email
 from tests.conftest import PASSWORD, client_for
-from tests.mailserver import SMTP_PORT, SmtpServer, run_worker_batch
+from tests.mailserver import SMTP_SETTINGS, run_worker_batch
 from transactions.services import transfer_create
 from users.services import token_issue
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-SMTP = {"EMAIL_BACKEND": "smtp", "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": SMTP_PORT}
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer().start()
-    yield server
-    server.stop()
 
 
 def parts(message):
@@ -58,7 +49,7 @@ def test_transfer_sends_a_debit_notice_to_the_sender_and_a_credit_notice_to_the_
 
     response = transfer(alice, alices, bobs, "250.50", "rent")
     assert response.status_code == 201
-    run_worker_batch(**SMTP)
+    run_worker_batch(**SMTP_SETTINGS)
 
     [funded, debit] = notices_to(smtp, alice.email)
     [credit] = notices_to(smtp, bob.email)
@@ -82,7 +73,7 @@ def test_amounts_are_formatted_with_their_currency(smtp, make_user, make_account
     fund(alices, "5000")
 
     assert transfer(alice, alices, bobs, "1200", "yen").status_code == 201
-    run_worker_batch(**SMTP)
+    run_worker_batch(**SMTP_SETTINGS)
 
     [credit] = notices_to(smtp, bob.email)
     assert credit["Subject"] == "JPY 1200 received in your account"
@@ -95,7 +86,7 @@ def test_no_message_carries_a_password_hash_or_token(smtp, make_user, make_accou
     fund(alices, "10")
     token = token_issue(user=alice)
     transfer(alice, alices, bobs, "1", "k")
-    run_worker_batch(**SMTP)
+    run_worker_batch(**SMTP_SETTINGS)
 
     assert len(smtp.messages) == 5  # two welcomes, initial funds, debit, credit
     for message in smtp.messages:
@@ -123,7 +114,7 @@ def test_refused_and_rolled_back_transfers_send_nothing(smtp, make_user, make_ac
     assert not DBTaskResult.objects.filter(task_path__endswith="transfer_emails_send").exclude(
         args_kwargs__args=[str(alices.incoming.get().id)]
     )
-    run_worker_batch(**SMTP)
+    run_worker_batch(**SMTP_SETTINGS)
 
     assert notices_to(smtp, bob.email) == []
     assert [m["Subject"] for m in notices_to(smtp, alice.email)] == [

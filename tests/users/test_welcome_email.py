@@ -6,18 +6,9 @@ from rest_framework.test import APIClient
 
 from accounts.services import system_user_create
 from tests.conftest import PASSWORD
-from tests.mailserver import SMTP_PORT, SmtpServer, run_worker_batch
+from tests.mailserver import SMTP_SETTINGS, run_worker_batch
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-SMTP = {"EMAIL_BACKEND": "smtp", "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": SMTP_PORT}
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer().start()
-    yield server
-    server.stop()
 
 
 def test_registration_sends_a_welcome_email(smtp):
@@ -27,7 +18,7 @@ def test_registration_sends_a_welcome_email(smtp):
         format="json",
     )
     assert response.status_code == 201
-    run_worker_batch(**SMTP)
+    run_worker_batch(**SMTP_SETTINGS)
 
     [message] = smtp.messages
     assert message["To"] == "naman@example.com"
@@ -42,6 +33,6 @@ def test_registration_sends_a_welcome_email(smtp):
 
 def test_system_users_get_no_welcome_email(smtp):
     system_user_create(email="ops@example.com", password=PASSWORD)
-    run_worker_batch(**SMTP)
+    run_worker_batch(**SMTP_SETTINGS)
 
     assert smtp.messages == []

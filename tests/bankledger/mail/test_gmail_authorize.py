@@ -11,12 +11,12 @@ import subprocess
 import sys
 import threading
 from base64 import b64decode, urlsafe_b64encode
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 
-from tests.mailserver import ROOT, self_signed_certificate
+from tests.mailserver import ROOT, JsonReplyHandler, self_signed_certificate
 
 GOOGLE_PORT = 8029  # helper A's range is 8025-8049
 
@@ -38,7 +38,7 @@ CLIENT_ID = "1234-desktop.apps.googleusercontent.com"
 CLIENT_SECRET = "GOCSPX-desktop-secret"
 
 
-class FakeGoogle(BaseHTTPRequestHandler):
+class FakeGoogle(JsonReplyHandler):
     """The consent screen (always allowed) and the authorization_code grant of the token
     endpoint, checking what a real one checks."""
 
@@ -86,17 +86,6 @@ class FakeGoogle(BaseHTTPRequestHandler):
                 "scope": "https://mail.google.com/",
             },
         )
-
-    def _reply(self, status, body):
-        payload = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture
