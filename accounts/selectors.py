@@ -1,12 +1,11 @@
 """Reads for accounts. Every read is scoped to the caller: another user's account does not
 exist as far as they can tell."""
 
-import uuid
-
 from django.db.models import QuerySet
 
 from accounts.exceptions import AccountNotFound
 from accounts.models import Account
+from bankledger.ids import parse_id
 from users.models import User
 
 
@@ -16,10 +15,7 @@ def account_list(*, user: User) -> QuerySet[Account]:
 
 def account_get_owned(*, user: User, account_id: str) -> Account:
     """The caller's account with this id; a malformed id is an unknown one."""
-    try:
-        key = uuid.UUID(str(account_id))
-    except ValueError as exc:
-        raise AccountNotFound() from exc
+    key = parse_id(account_id, not_found=AccountNotFound)
     account = Account.objects.filter(id=key, user=user).first()
     if account is None:
         raise AccountNotFound()
@@ -30,10 +26,7 @@ def account_get_visible(*, user: User, account_id: str) -> Account:
     """The account with this id if the caller owns it or is a system user (who may see any)."""
     if not user.is_system:
         return account_get_owned(user=user, account_id=account_id)
-    try:
-        key = uuid.UUID(str(account_id))
-    except ValueError as exc:
-        raise AccountNotFound() from exc
+    key = parse_id(account_id, not_found=AccountNotFound)
     account = Account.objects.filter(id=key).first()
     if account is None:
         raise AccountNotFound()

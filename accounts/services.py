@@ -1,7 +1,5 @@
 """Writes for accounts."""
 
-import uuid
-
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
@@ -16,6 +14,7 @@ from accounts.exceptions import (
     UnknownCurrency,
 )
 from accounts.models import Account, AccountStatusChange
+from bankledger.ids import parse_id
 from bankledger.money import currency_exponent
 from users.models import User
 from users.services import user_create
@@ -73,10 +72,7 @@ def account_status_set(
     the check and the change. Setting the status it already has changes and records nothing."""
     if status not in Account.Status.values:
         raise InvalidAccountStatus()
-    try:
-        key = uuid.UUID(str(account_id))
-    except ValueError as exc:
-        raise AccountNotFound() from exc
+    key = parse_id(account_id, not_found=AccountNotFound)
     with transaction.atomic():
         account = Account.objects.select_for_update().filter(id=key).first()
         if account is None:

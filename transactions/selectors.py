@@ -11,6 +11,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import Account
 from accounts.selectors import account_get_visible
+from bankledger.ids import parse_id
 from bankledger.pagination import InvalidCursor, Page, cursor_decode, page_from
 from transactions.exceptions import TransactionNotFound
 from transactions.models import Transaction
@@ -30,10 +31,7 @@ def _visible(user: User) -> QuerySet[Transaction]:
 
 def transaction_get(*, user: User, transaction_id: str) -> Transaction:
     """One transaction the caller may see; a malformed id is an unknown one."""
-    try:
-        key = uuid.UUID(str(transaction_id))
-    except ValueError as exc:
-        raise TransactionNotFound() from exc
+    key = parse_id(transaction_id, not_found=TransactionNotFound)
     found = _visible(user).filter(id=key).first()
     if found is None:
         raise TransactionNotFound()

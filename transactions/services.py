@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import Account
 from accounts.services import funding_account_get_or_create
 from bankledger.errors import ServiceUnavailable
+from bankledger.ids import parse_id
 from bankledger.money import currency_exponent, to_minor_units
 from ledger.services import entries_post
 from transactions.exceptions import (
@@ -48,10 +49,7 @@ class TransferResult:
 
 
 def _account_id(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError as exc:
-        raise InvalidAccounts() from exc
+    return parse_id(value, not_found=InvalidAccounts)
 
 
 def _minor_units(amount: Decimal, currency: str) -> int:
@@ -240,10 +238,7 @@ def transaction_reverse(
     can be reversed too: the money goes back to the funding account it came from."""
     if not initiator.is_system:
         raise NotSystemUser()
-    try:
-        key = uuid.UUID(str(transaction_id))
-    except ValueError as exc:
-        raise TransactionNotFound() from exc
+    key = parse_id(transaction_id, not_found=TransactionNotFound)
     original = Transaction.objects.filter(id=key).first()
     if original is None:
         raise TransactionNotFound()
