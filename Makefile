@@ -60,7 +60,7 @@ bench: $(BENCH_STAMP) bench-tools
 	$(BIN)/python -m bench.run --database postgresql $(BENCH_ARGS)
 
 bench-sqlite: $(BENCH_STAMP) bench-tools
-	$(BIN)/python -m bench.run --database sqlite --workers 2 $(BENCH_ARGS)
+	$(BIN)/python -m bench.run --database sqlite $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

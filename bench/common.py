@@ -330,7 +330,7 @@ def seed_history(*, entries: int, short_entries: int = 10) -> History:
 @dataclass
 class ServerConfig:
     worker_class: str = "sync"
-    workers: int = 4
+    workers: int = 2
     threads: int = 1
 
     def describe(self) -> str:

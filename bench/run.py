@@ -51,7 +51,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--history", type=int, default=1_000_000, help="entries, long account")
     parser.add_argument("--port", type=int, default=8150)
     parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1, help="per worker, for gthread")
     parser.add_argument("--name", default="", help="results file name (default: timestamp)")
     return parser.parse_args()
