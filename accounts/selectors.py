@@ -1,12 +1,39 @@
 """Reads for accounts. Every read is scoped to the caller: another user's account does not
 exist as far as they can tell."""
 
+import uuid
+
+from django.db import connection
 from django.db.models import QuerySet
 
 from accounts.exceptions import AccountNotFound
 from accounts.models import Account
 from bankledger.ids import parse_id
 from users.models import User
+
+_LOCK_COLUMNS = ("id", "user_id", "status", "currency", "balance", "is_funding")
+
+
+def accounts_lock(*, account_ids: list[uuid.UUID]) -> dict[uuid.UUID, Account]:
+    """Lock these account rows, in id order (so two transfers crossing the same pair cannot
+    deadlock), inside the caller's database transaction, and return the ones that exist.
+    Plain SQL: the QuerySet equivalent costs several times this statement's Python. On SQLite,
+    which has no row locks, the write lock taken at BEGIN IMMEDIATE serializes instead."""
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    sql = (
+        f"SELECT {', '.join(_LOCK_COLUMNS)} FROM {Account._meta.db_table}"
+        f" WHERE id IN ({', '.join(['%s'] * len(account_ids))}) ORDER BY id{lock}"
+    )
+    pk = Account._meta.pk
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk.get_db_prep_value(key, connection) for key in account_ids])
+        rows = cursor.fetchall()
+    accounts = {}
+    for id_, user_id, status, currency, balance, is_funding in rows:
+        values = [uuid.UUID(str(id_)), uuid.UUID(str(user_id)), status, currency, balance]
+        account = Account.from_db(connection.alias, _LOCK_COLUMNS, [*values, bool(is_funding)])
+        accounts[account.id] = account
+    return accounts
 
 
 def account_list(*, user: User) -> QuerySet[Account]:

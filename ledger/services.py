@@ -1,11 +1,28 @@
 """Writes to the ledger. Called by the transfer service inside its database transaction, with
 both account rows already locked."""
 
-from django.db.models import Case, Value, When
+from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Account
 from ledger.models import LedgerEntry
+
+# The two legs and the two cached balances in two statements of plain SQL (the same SQL on
+# PostgreSQL and SQLite). The ORM's bulk_create and Case/When update cost about 1 ms of Python
+# per transfer, a quarter of the whole service call (profile in the performance issue's note),
+# for two statements whose shape never changes.
+_INSERT_LEGS = (
+    f"INSERT INTO {LedgerEntry._meta.db_table}"
+    " (account_id, transaction_id, type, amount, balance_after, created_at)"
+    " VALUES (%s, %s, 'DEBIT', %s, %s, %s), (%s, %s, 'CREDIT', %s, %s, %s)"
+)
+# Relative, as the yardstick does: even a caller that forgot the row lock could not lose an
+# update; the CHECK constraint still refuses a user balance below zero.
+_UPDATE_BALANCES = (
+    f"UPDATE {Account._meta.db_table}"
+    " SET balance = balance + CASE WHEN id = %s THEN %s ELSE %s END, updated_at = %s"
+    " WHERE id IN (%s, %s)"
+)
 
 
 def entries_post(*, transaction, debit: Account, credit: Account, amount: int) -> None:
@@ -14,30 +31,18 @@ def entries_post(*, transaction, debit: Account, credit: Account, amount: int) -
     now = timezone.now()
     debit.balance -= amount
     credit.balance += amount
-    LedgerEntry.objects.bulk_create(
-        [
-            LedgerEntry(
-                account=debit,
-                transaction=transaction,
-                type=LedgerEntry.Type.DEBIT,
-                amount=amount,
-                balance_after=debit.balance,
-                created_at=now,
-            ),
-            LedgerEntry(
-                account=credit,
-                transaction=transaction,
-                type=LedgerEntry.Type.CREDIT,
-                amount=amount,
-                balance_after=credit.balance,
-                created_at=now,
-            ),
-        ]
-    )
-    Account.objects.filter(id__in=[debit.id, credit.id]).update(
-        balance=Case(
-            When(id=debit.id, then=Value(debit.balance)),
-            When(id=credit.id, then=Value(credit.balance)),
-        ),
-        updated_at=now,
-    )
+    debit.updated_at = credit.updated_at = now
+    pk = Account._meta.pk
+    debit_id = pk.get_db_prep_value(debit.id, connection)
+    credit_id = pk.get_db_prep_value(credit.id, connection)
+    transaction_id = transaction._meta.pk.get_db_prep_value(transaction.id, connection)
+    at = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT_LEGS,
+            [
+                *(debit_id, transaction_id, amount, debit.balance, at),
+                *(credit_id, transaction_id, amount, credit.balance, at),
+            ],
+        )
+        cursor.execute(_UPDATE_BALANCES, [debit_id, -amount, amount, at, debit_id, credit_id])

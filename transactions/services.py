@@ -11,7 +11,9 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from accounts.models import Account
+from accounts.selectors import accounts_lock
 from accounts.services import funding_account_get_or_create
+from bankledger.db import row_insert
 from bankledger.errors import ServiceUnavailable
 from bankledger.ids import parse_id
 from bankledger.money import currency_exponent, to_minor_units
@@ -116,8 +118,7 @@ def _post_once(
     record = None
     try:
         with transaction.atomic():
-            locked = Account.objects.select_for_update().filter(id__in=[sender_id, receiver_id])
-            accounts = {account.id: account for account in locked.order_by("id")}
+            accounts = accounts_lock(account_ids=[sender_id, receiver_id])
             if len(accounts) != 2:
                 raise InvalidAccounts()
             sender, receiver = accounts[sender_id], accounts[receiver_id]
@@ -146,7 +147,7 @@ def _post_once(
                 failure_code=refusal.code if refusal else "",
                 failure_message=refusal.message if refusal else "",
             )
-            record.save(force_insert=True)
+            row_insert(record)
             if refusal is None:
                 entries_post(transaction=record, debit=sender, credit=receiver, amount=minor)
                 # Notices go out only once this commits, from the worker, never undoing it.
