@@ -150,13 +150,11 @@ def _post_once(
             row_insert(record)
             if refusal is None:
                 entries_post(transaction=record, debit=sender, credit=receiver, amount=minor)
-                # Notices go out only once this commits, from the worker, never undoing it.
-                transaction.on_commit(
-                    # A lambda, not functools.partial: a robust hook that fails is logged by
-                    # its __qualname__, which a partial lacks (the logging itself raised, a 500).
-                    lambda: transfer_emails_send.enqueue(str(record.id)),
-                    robust=True,
-                )
+                # The notice task is a row in this same database transaction (an outbox):
+                # it exists if and only if the transfer committed, so no crash between the
+                # commit and an enqueue can lose it, and it costs no second commit. Only the
+                # worker sends, after the commit; a failed email never undoes a transfer.
+                transfer_emails_send.enqueue(str(record.id))
                 if reversing is not None:
                     Transaction.objects.filter(id=reversing.id).update(
                         status=Transaction.Status.REVERSED, updated_at=timezone.now()
