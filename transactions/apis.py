@@ -119,20 +119,29 @@ def _validated(serializer_class, request) -> dict:
     return data.validated_data
 
 
+# One bound instance renders every transaction the write endpoints answer with: a fresh
+# serializer deep-copies its declared fields on each use (about 0.3 ms of a transfer's CPU),
+# and rendering reads the fields without changing them.
+_TRANSACTION_OUTPUT = TransactionOutputSerializer()
+
+
 def _respond(create, success_message: str) -> Response:
     """Run a money-moving service and answer as API.md says: 201 for a new transaction, 200
     for a replay, 400 with the FAILED transaction for a recorded refusal."""
     try:
         result = create()
     except TransferRefused as refusal:
-        refusal.extra["transaction"] = TransactionOutputSerializer(refusal.transaction).data
+        refusal.extra["transaction"] = _TRANSACTION_OUTPUT.to_representation(refusal.transaction)
         raise
     if result.replayed:
         message, http_status = _REPLAY_MESSAGES[result.transaction.status], status.HTTP_200_OK
     else:
         message, http_status = success_message, status.HTTP_201_CREATED
-    body = {"message": message, "transaction": result.transaction}
-    return Response(TransactionResultSerializer(body).data, http_status)
+    body = {
+        "message": message,
+        "transaction": _TRANSACTION_OUTPUT.to_representation(result.transaction),
+    }
+    return Response(body, http_status)
 
 
 class TransactionCreateApi(APIView):
