@@ -36,18 +36,16 @@ def user_create(
     user.set_password(password)
     if User.objects.filter(email=email).exists():
         raise EmailTaken()
-    try:
-        with transaction.atomic():
-            user.save(force_insert=True)
-            # System users are operators made from the command line: no welcome for them.
-            if not is_system:
-                transaction.on_commit(
-                    # A lambda, not functools.partial: see transactions.services._post_once.
-                    lambda: welcome_email_send.enqueue(str(user.id)),
-                    robust=True,
-                )
-    except IntegrityError as exc:
-        raise EmailTaken() from exc
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                user.save(force_insert=True)
+        except IntegrityError as exc:
+            raise EmailTaken() from exc
+        # The welcome task commits with the user or not at all, like a transfer's notices.
+        # System users are operators made from the command line: no welcome for them.
+        if not is_system:
+            welcome_email_send.enqueue(str(user.id))
     return user
 
 
