@@ -14,10 +14,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from rest_framework import serializers
+
 from bankledger.errors import ApplicationError
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
+
+
+class TimeRangePageFilter(serializers.Serializer):
+    """The query parameters every paged, time-ranged list shares."""
+
+    since = serializers.DateTimeField(required=False, help_text="createdAt >= since")
+    until = serializers.DateTimeField(required=False, help_text="createdAt < until")
+    cursor = serializers.CharField(
+        required=False, max_length=512, help_text="`nextCursor` of the previous page."
+    )
+    limit = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE
+    )
 
 
 class InvalidCursor(ApplicationError):

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from accounts.models import Account
 from accounts.selectors import account_get_owned, account_get_visible
 from bankledger.money import format_minor_units
-from bankledger.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from bankledger.pagination import TimeRangePageFilter
 from bankledger.schema import ErrorSerializer
 from ledger.models import LedgerEntry
 from ledger.selectors import balance_as_of, statement_entries, statement_page
@@ -117,15 +117,7 @@ def _csv_lines(account: Account, entries) -> Iterator[str]:
 class AccountStatementApi(APIView):
     content_negotiation_class = _FormatIsAParameter
 
-    class FilterSerializer(serializers.Serializer):
-        since = serializers.DateTimeField(required=False, help_text="createdAt >= since")
-        until = serializers.DateTimeField(required=False, help_text="createdAt < until")
-        cursor = serializers.CharField(
-            required=False, max_length=512, help_text="`nextCursor` of the previous page."
-        )
-        limit = serializers.IntegerField(
-            required=False, min_value=1, max_value=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE
-        )
+    class FilterSerializer(TimeRangePageFilter):
         format = serializers.ChoiceField(
             choices=["json", "csv"],
             default="json",

@@ -4,7 +4,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bankledger.money import format_minor_units, parse_amount
-from bankledger.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from bankledger.pagination import TimeRangePageFilter
 from bankledger.schema import ErrorSerializer, error_response
 from transactions.exceptions import IdempotencyKeyMismatch, TransferRefused
 from transactions.models import Transaction
@@ -187,19 +187,11 @@ class InitialFundsCreateApi(APIView):
 
 
 class TransactionListApi(APIView):
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(TimeRangePageFilter):
         account = serializers.CharField(
             required=False, max_length=64, help_text="Only transactions into or out of it."
         )
         status = serializers.ChoiceField(choices=Transaction.Status.choices, required=False)
-        since = serializers.DateTimeField(required=False, help_text="createdAt >= since")
-        until = serializers.DateTimeField(required=False, help_text="createdAt < until")
-        cursor = serializers.CharField(
-            required=False, max_length=512, help_text="`nextCursor` of the previous page."
-        )
-        limit = serializers.IntegerField(
-            required=False, min_value=1, max_value=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE
-        )
 
     class OutputSerializer(serializers.Serializer):
         transactions = TransactionOutputSerializer(many=True)

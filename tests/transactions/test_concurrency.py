@@ -1,15 +1,13 @@
 """Real threads against the real database: no overdraft, no double transfer, no deadlock."""
 
-import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection
 
 from accounts.models import Account
 from ledger.selectors import ledger_verify
 from tests.conftest import client_for
+from tests.transactions.helpers import post_in_parallel
 from transactions.models import Transaction
 
 URL = "/api/transactions"
@@ -17,19 +15,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def run_parallel(requests):
-    """POST every (client, body) at once; return the status codes."""
-    barrier = threading.Barrier(len(requests))
-
-    def send(request):
-        client, data = request
-        try:
-            barrier.wait()
-            return client.post(URL, data, format="json").status_code
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
-        return list(pool.map(send, requests))
+    """POST every (client, body) to the transfers endpoint at once; return the status codes."""
+    return post_in_parallel([(client, URL, data) for client, data in requests])
 
 
 def body(sender, receiver, key, amount="10"):

@@ -1,36 +1,17 @@
 """Real threads: parallel reversals of one transfer move its money back exactly once, and a
 reversal racing the receiver's own spending never takes their balance below zero."""
 
-import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection
 
 from accounts.models import Account
 from ledger.selectors import ledger_verify
 from tests.conftest import client_for
-from tests.transactions.helpers import transfer
+from tests.transactions.helpers import post_in_parallel, transfer
 from transactions.models import Transaction
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_parallel(calls):
-    """POST every (client, url, body) at once; return the status codes."""
-    barrier = threading.Barrier(len(calls))
-
-    def send(call):
-        client, url, data = call
-        try:
-            barrier.wait()
-            return client.post(url, data, format="json").status_code
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(send, calls))
 
 
 def test_twenty_parallel_reversals_with_different_keys_reverse_once(
@@ -44,7 +25,7 @@ def test_twenty_parallel_reversals_with_different_keys_reverse_once(
         (client_for(system_user), url, {"idempotencyKey": f"r{i}", "reason": "dispute"})
         for i in range(20)
     ]
-    codes = run_parallel(calls)
+    codes = post_in_parallel(calls)
     assert Counter(codes) == {201: 1, 400: 19}
     assert Account.objects.get(id=sender.id).balance == 10000
     assert Account.objects.get(id=receiver.id).balance == 0
@@ -68,7 +49,7 @@ def test_a_reversal_racing_the_receivers_spending_never_overdraws(
         "idempotencyKey": "spend",
     }
     reverse = {"idempotencyKey": "rev", "reason": "dispute"}
-    codes = run_parallel(
+    codes = post_in_parallel(
         [
             (client_for(owner), "/api/transactions", spend),
             (client_for(system_user), f"/api/transactions/{original.id}/reverse", reverse),
