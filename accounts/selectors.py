@@ -11,7 +11,14 @@ from accounts.models import Account
 from bankledger.ids import parse_id
 from users.models import User
 
-_LOCK_COLUMNS = ("id", "user_id", "status", "currency", "balance", "is_funding")
+# In the model's field order: `Model.from_db` assigns a partial row's values in that order,
+# whatever order the names are given in.
+_LOCK_COLUMNS = tuple(
+    field.attname
+    for field in Account._meta.concrete_fields
+    if field.attname in {"id", "user_id", "status", "currency", "balance", "is_funding"}
+)
+_UUID_COLUMNS = {"id", "user_id"}
 
 
 def accounts_lock(*, account_ids: list[uuid.UUID]) -> dict[uuid.UUID, Account]:
@@ -29,9 +36,13 @@ def accounts_lock(*, account_ids: list[uuid.UUID]) -> dict[uuid.UUID, Account]:
         cursor.execute(sql, [pk.get_db_prep_value(key, connection) for key in account_ids])
         rows = cursor.fetchall()
     accounts = {}
-    for id_, user_id, status, currency, balance, is_funding in rows:
-        values = [uuid.UUID(str(id_)), uuid.UUID(str(user_id)), status, currency, balance]
-        account = Account.from_db(connection.alias, _LOCK_COLUMNS, [*values, bool(is_funding)])
+    for row in rows:
+        values = [
+            uuid.UUID(str(value)) if column in _UUID_COLUMNS else value
+            for column, value in zip(_LOCK_COLUMNS, row, strict=True)
+        ]
+        account = Account.from_db(connection.alias, _LOCK_COLUMNS, values)
+        account.is_funding = bool(account.is_funding)  # SQLite answers 0/1
         accounts[account.id] = account
     return accounts
 

@@ -2,7 +2,6 @@
 both account rows already locked."""
 
 from django.db import connection
-from django.utils import timezone
 
 from accounts.models import Account
 from ledger.models import LedgerEntry
@@ -28,7 +27,9 @@ _UPDATE_BALANCES = (
 def entries_post(*, transaction, debit: Account, credit: Account, amount: int) -> None:
     """One DEBIT on `debit`, one CREDIT on `credit`, each with the balance after it, and both
     cached balances updated, all in the caller's database transaction."""
-    now = timezone.now()
+    # The legs carry their transaction's own time, so a balance "as of" a transaction's
+    # createdAt includes that transaction.
+    now = transaction.created_at
     debit.balance -= amount
     credit.balance += amount
     debit.updated_at = credit.updated_at = now

@@ -42,6 +42,15 @@ def test_balance_at_several_moments(api, accounts, fund):
     assert api.get(url(mine)).json()["balance"] == "75.50"
 
 
+def test_as_of_a_transactions_own_time_includes_it(api, accounts, fund):
+    mine, other = accounts
+    fund(mine, "100")
+    moved = transfer(mine, other, "30")
+    at = moved.created_at.isoformat()
+    assert api.get(url(mine), {"asOf": at}).json()["balance"] == "70.00"
+    assert api.get(url(other), {"asOf": at}).json()["balance"] == "30.00"
+
+
 def test_as_of_reads_one_entry_not_the_history(api, accounts, fund):
     mine, other = accounts
     fund(mine, "100")
