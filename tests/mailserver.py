@@ -8,6 +8,7 @@ import email.policy
 import ipaddress
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -26,12 +27,20 @@ from cryptography.x509.oid import NameOID
 from django.conf import settings
 from django.db import connection
 
-# helper A's port range is 8025-8049.
-SMTP_PORT = 8025
+
+def free_port() -> int:
+    """A loopback port nothing listens on now, chosen once per test process, so two test runs
+    on one machine never share a mail server."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+SMTP_PORT = free_port()
 # Email settings that send through the plain SmtpServer below.
 SMTP_SETTINGS = {"EMAIL_BACKEND": "smtp", "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": SMTP_PORT}
-TLS_SMTP_PORT = 8026
-TOKEN_PORT = 8027
+TLS_SMTP_PORT = free_port()
+TOKEN_PORT = free_port()
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -8,12 +8,19 @@ import pytest
 from bankledger.mail.models import Email
 from bankledger.mail.tasks import email_send
 from tests.conftest import client_for
-from tests.mailserver import SMTP_PORT, SmtpServer, Worker, run_manage, run_worker_batch, wait_until
+from tests.mailserver import (
+    SMTP_SETTINGS,
+    SmtpServer,
+    Worker,
+    run_manage,
+    run_worker_batch,
+    wait_until,
+)
 from users.tasks import welcome_email_send
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SMTP = {"EMAIL_BACKEND": "smtp", "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": SMTP_PORT}
+SMTP = SMTP_SETTINGS
 
 
 @pytest.fixture

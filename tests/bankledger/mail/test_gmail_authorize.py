@@ -16,9 +16,9 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 
-from tests.mailserver import ROOT, JsonReplyHandler, self_signed_certificate
+from tests.mailserver import ROOT, JsonReplyHandler, free_port, self_signed_certificate
 
-GOOGLE_PORT = 8029  # helper A's range is 8025-8049
+GOOGLE_PORT = free_port()
 
 
 def redirect_port():
