@@ -1,7 +1,7 @@
 """Account rules hold in the database itself, whatever Python does."""
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from accounts.models import Account
 from accounts.services import funding_account_get_or_create
@@ -46,3 +46,13 @@ def test_status_and_currency_are_checked_by_the_database(user, make_account):
 def test_one_funding_account_per_user_and_currency(system_user):
     with pytest.raises(IntegrityError), transaction.atomic():
         Account.objects.create(user=system_user, currency="INR", is_funding=True)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("status", ["ACTIVE", "FROZEN"])
+def test_raw_sql_cannot_reopen_a_closed_account(user, make_account, status):
+    account = make_account(user)
+    Account.objects.filter(id=account.id).update(status="CLOSED")
+    with pytest.raises(DatabaseError, match="cannot be reopened"):
+        _raw("UPDATE accounts_account SET status = %s WHERE id = %s", [status, account.id.hex])
+    assert Account.objects.get(id=account.id).status == "CLOSED"

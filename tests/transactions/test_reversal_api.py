@@ -191,9 +191,10 @@ def test_reason_and_key_are_required(system_api, paid, body):
     assert response.json()["code"] == "invalid_input"
 
 
-def test_the_database_refuses_a_reversal_without_a_link_or_a_link_without_the_kind(paid):
-    original, sender, receiver = paid
-    common = {
+def _row_back(sender, receiver, **fields) -> dict:
+    """The fields of a transaction moving 0.01 back from `receiver` to `sender`, for writing
+    rows around the service."""
+    return {
         "from_account": receiver,
         "to_account": sender,
         "amount": 1,
@@ -201,7 +202,13 @@ def test_the_database_refuses_a_reversal_without_a_link_or_a_link_without_the_ki
         "status": "COMPLETED",
         "initiator": sender.user,
         "fingerprint": "f",
+        **fields,
     }
+
+
+def test_the_database_refuses_a_reversal_without_a_link_or_a_link_without_the_kind(paid):
+    original, sender, receiver = paid
+    common = _row_back(sender, receiver)
     bad = [
         {"kind": "REVERSAL", "reason": "x", "idempotency_key": "a"},
         {"kind": "TRANSFER", "reversal_of": original, "idempotency_key": "b"},
@@ -214,18 +221,7 @@ def test_the_database_refuses_a_reversal_without_a_link_or_a_link_without_the_ki
 
 def test_the_database_allows_one_reversal_per_original(paid):
     original, sender, receiver = paid
-    common = {
-        "from_account": receiver,
-        "to_account": sender,
-        "amount": 1,
-        "currency": "INR",
-        "status": "COMPLETED",
-        "initiator": sender.user,
-        "fingerprint": "f",
-        "kind": "REVERSAL",
-        "reversal_of": original,
-        "reason": "x",
-    }
+    common = _row_back(sender, receiver, kind="REVERSAL", reversal_of=original, reason="x")
     Transaction.objects.create(**common, idempotency_key="one")
     with pytest.raises(IntegrityError), transaction.atomic():
         Transaction.objects.create(**common, idempotency_key="two")
