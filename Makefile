@@ -65,6 +65,7 @@ bench-sqlite: $(BENCH_STAMP) bench-tools
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -4,9 +4,9 @@ from django.contrib.admin.helpers import ActionForm
 
 from accounts.models import Account, AccountStatusChange
 from accounts.services import account_close, account_freeze, account_unfreeze
-from bankledger.admin_mixins import SearchByIdMixin, StaffBrowseOnlyMixin, is_system_user
-from bankledger.errors import ApplicationError
-from bankledger.money import format_minor_units
+from bankledger.core.admin_mixins import SearchByIdMixin, StaffBrowseOnlyMixin, is_system_user
+from bankledger.core.errors import ApplicationError
+from bankledger.core.money import format_minor_units
 
 _FIELDS = (
     "id",

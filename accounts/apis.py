@@ -6,7 +6,7 @@ from rest_framework.views import APIView
 from accounts.models import Account
 from accounts.selectors import account_list
 from accounts.services import account_close, account_create, account_freeze, account_unfreeze
-from bankledger.schema import error_response
+from bankledger.core.schema import error_response
 
 
 class AccountOutputSerializer(serializers.Serializer):

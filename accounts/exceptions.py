@@ -1,4 +1,4 @@
-from bankledger.errors import ApplicationError
+from bankledger.core.errors import ApplicationError
 
 
 class UnknownCurrency(ApplicationError):

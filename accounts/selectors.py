@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from accounts.exceptions import AccountNotFound
 from accounts.models import Account
-from bankledger.ids import parse_id
+from bankledger.core.ids import parse_id
 from users.models import User
 
 # In the model's field order: `Model.from_db` assigns a partial row's values in that order,

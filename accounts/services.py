@@ -14,8 +14,8 @@ from accounts.exceptions import (
     UnknownCurrency,
 )
 from accounts.models import Account, AccountStatusChange
-from bankledger.ids import parse_id
-from bankledger.money import currency_exponent
+from bankledger.core.ids import parse_id
+from bankledger.core.money import currency_exponent
 from users.models import User
 from users.services import user_create
 

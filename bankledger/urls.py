@@ -5,8 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 import accounts.urls
 import transactions.urls
-from bankledger.apis import HealthCheckApi
-from bankledger.errors import json_not_found
+from bankledger.core.errors import json_not_found
+from bankledger.health.apis import HealthCheckApi
 
 urlpatterns = [
     path("admin", RedirectView.as_view(url="/admin/", permanent=True)),
@@ -24,6 +24,6 @@ urlpatterns = [
     re_path(r"^api(?:/.*)?$", json_not_found),
 ]
 
-handler400 = "bankledger.errors.json_bad_request"
-handler404 = "bankledger.errors.json_not_found"
-handler500 = "bankledger.errors.json_server_error"
+handler400 = "bankledger.core.errors.json_bad_request"
+handler404 = "bankledger.core.errors.json_not_found"
+handler500 = "bankledger.core.errors.json_server_error"

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from bankledger.admin_mixins import SearchByIdMixin, StaffBrowseOnlyMixin
-from bankledger.money import format_minor_units
+from bankledger.core.admin_mixins import SearchByIdMixin, StaffBrowseOnlyMixin
+from bankledger.core.money import format_minor_units
 from ledger.models import LedgerEntry
 
 _FIELDS = (

@@ -13,9 +13,9 @@ from rest_framework.views import APIView
 
 from accounts.models import Account
 from accounts.selectors import account_get_owned, account_get_visible
-from bankledger.money import format_minor_units
-from bankledger.pagination import TimeRangePageFilter
-from bankledger.schema import ErrorSerializer
+from bankledger.core.money import format_minor_units
+from bankledger.core.pagination import TimeRangePageFilter
+from bankledger.core.schema import ErrorSerializer
 from ledger.models import LedgerEntry
 from ledger.selectors import balance_as_of, statement_entries, statement_page
 

@@ -9,7 +9,7 @@ from django.db.models import Case, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 
 from accounts.models import Account
-from bankledger.pagination import InvalidCursor, Page, cursor_decode, page_from
+from bankledger.core.pagination import InvalidCursor, Page, cursor_decode, page_from
 from ledger.models import LedgerEntry
 
 

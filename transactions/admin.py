@@ -9,9 +9,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from accounts.models import Account
-from bankledger.admin_mixins import SearchByIdMixin, StaffBrowseOnlyMixin, is_system_user
-from bankledger.errors import ApplicationError
-from bankledger.money import format_minor_units, parse_amount
+from bankledger.core.admin_mixins import SearchByIdMixin, StaffBrowseOnlyMixin, is_system_user
+from bankledger.core.errors import ApplicationError
+from bankledger.core.money import format_minor_units, parse_amount
 from transactions.exceptions import TransferRefused
 from transactions.models import Transaction
 from transactions.services import initial_funds_create

@@ -3,9 +3,9 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bankledger.money import format_minor_units, parse_amount
-from bankledger.pagination import TimeRangePageFilter
-from bankledger.schema import ErrorSerializer, error_response
+from bankledger.core.money import format_minor_units, parse_amount
+from bankledger.core.pagination import TimeRangePageFilter
+from bankledger.core.schema import ErrorSerializer, error_response
 from transactions.exceptions import IdempotencyKeyMismatch, TransferRefused
 from transactions.models import Transaction
 from transactions.selectors import transaction_get, transaction_list

@@ -1,6 +1,6 @@
 # NotSystemUser lives in accounts (the account lifecycle refuses with it too); re-exported here.
 from accounts.exceptions import NotSystemUser as NotSystemUser
-from bankledger.errors import ApplicationError
+from bankledger.core.errors import ApplicationError
 
 
 class InvalidAccounts(ApplicationError):

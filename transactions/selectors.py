@@ -11,8 +11,8 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import Account
 from accounts.selectors import account_get_visible
-from bankledger.ids import parse_id
-from bankledger.pagination import InvalidCursor, Page, cursor_decode, page_from
+from bankledger.core.ids import parse_id
+from bankledger.core.pagination import InvalidCursor, Page, cursor_decode, page_from
 from transactions.exceptions import TransactionNotFound
 from transactions.models import Transaction
 from users.models import User

@@ -13,10 +13,10 @@ from django.utils import timezone
 from accounts.models import Account
 from accounts.selectors import accounts_lock
 from accounts.services import funding_account_get_or_create
-from bankledger.db import row_insert
-from bankledger.errors import ServiceUnavailable
-from bankledger.ids import parse_id
-from bankledger.money import currency_exponent, to_minor_units
+from bankledger.core.db import row_insert
+from bankledger.core.errors import ServiceUnavailable
+from bankledger.core.ids import parse_id
+from bankledger.core.money import currency_exponent, to_minor_units
 from ledger.services import entries_post
 from transactions.exceptions import (
     REFUSALS,

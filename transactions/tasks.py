@@ -2,8 +2,9 @@
 
 from django_tasks import task
 
-from bankledger.mail.services import email_create, email_deliver
-from bankledger.money import format_minor_units
+from bankledger.core.money import format_minor_units
+from bankledger.mail.services import email_create
+from bankledger.mail.tasks import email_deliver_now
 from ledger.models import LedgerEntry
 from transactions.models import Transaction
 
@@ -45,5 +46,5 @@ def transfer_emails_send(transaction_id: str) -> list[str]:
                 ),
             },
         )
-        statuses.append(email_deliver(email_id=str(email.id)))
+        statuses.append(email_deliver_now(email_id=str(email.id)))
     return statuses

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from bankledger.admin_mixins import SearchByIdMixin, StaffBrowseOnlyMixin
+from bankledger.core.admin_mixins import SearchByIdMixin, StaffBrowseOnlyMixin
 from users.models import User
 
 _FIELDS = (

@@ -4,7 +4,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bankledger.schema import error_response
+from bankledger.core.schema import error_response
 from users.cookies import clear_token_cookie, set_token_cookie
 from users.services import token_issue, token_revoke, user_create, user_login
 

@@ -2,7 +2,8 @@
 
 from django_tasks import task
 
-from bankledger.mail.services import email_create, email_deliver
+from bankledger.mail.services import email_create
+from bankledger.mail.tasks import email_deliver_now
 from users.models import User
 
 
@@ -16,4 +17,4 @@ def welcome_email_send(user_id: str) -> str:
         template="emails/welcome",
         context={"name": user.name, "email": user.email},
     )
-    return email_deliver(email_id=str(email.id))
+    return email_deliver_now(email_id=str(email.id))

@@ -1,8 +1,8 @@
 from django.contrib import admin, messages
 
-from bankledger.admin_mixins import StaffBrowseOnlyMixin, is_system_user
+from bankledger.core.admin_mixins import StaffBrowseOnlyMixin, is_system_user
 from bankledger.mail.models import Email
-from bankledger.mail.services import email_resend
+from bankledger.mail.tasks import email_resend
 
 
 @admin.register(Email)

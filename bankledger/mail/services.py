@@ -12,8 +12,6 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-# `tasks` imports this module too; both only use each other at call time.
-from bankledger.mail import tasks
 from bankledger.mail.models import Email
 
 logger = logging.getLogger(__name__)
@@ -58,7 +56,7 @@ def _message(email: Email) -> EmailMultiAlternatives:
     return message
 
 
-def _record_failure(email: Email, exc: Exception) -> str:
+def _record_failure(email: Email, exc: Exception, send_task) -> str:
     final = email.attempts >= settings.EMAIL_MAX_ATTEMPTS
     status = Email.Status.FAILED if final else Email.Status.PENDING
     now = timezone.now()
@@ -69,17 +67,19 @@ def _record_failure(email: Email, exc: Exception) -> str:
         )
         if not final:
             delay = min(settings.EMAIL_RETRY_BACKOFF * 2 ** (email.attempts - 1), MAX_DELAY)
-            retry = tasks.email_send.using(run_after=now + timedelta(seconds=delay))
+            retry = send_task.using(run_after=now + timedelta(seconds=delay))
             retry.enqueue(str(email.id))
     log = logger.error if final else logger.warning
     log("email %s to %s, attempt %d, failed: %s", email.key, email.to, email.attempts, exc)
     return status
 
 
-def email_deliver(*, email_id: str) -> str:
+def email_deliver(*, email_id: str, send_task) -> str:
     """Send one PENDING email and return its status afterwards. The conditional update that
     claims it decides between workers, so it is sent at most once; a failed send is tried again
-    with exponential backoff up to EMAIL_MAX_ATTEMPTS, then left FAILED."""
+    with exponential backoff up to EMAIL_MAX_ATTEMPTS, then left FAILED. `send_task` is the
+    task that delivers an email by id (`tasks.email_send`), passed in so that the tasks module
+    may import this one without a cycle."""
     claimed = Email.objects.filter(id=email_id, status=Email.Status.PENDING).update(
         status=Email.Status.SENDING, attempts=F("attempts") + 1, updated_at=timezone.now()
     )
@@ -89,7 +89,7 @@ def email_deliver(*, email_id: str) -> str:
     try:
         _message(email).send()
     except Exception as exc:  # whatever the backend raises, the email waits for its retry
-        return _record_failure(email, exc)
+        return _record_failure(email, exc, send_task)
     now = timezone.now()
     Email.objects.filter(id=email.id).update(
         status=Email.Status.SENT, sent_at=now, last_error="", updated_at=now
@@ -97,8 +97,9 @@ def email_deliver(*, email_id: str) -> str:
     return Email.Status.SENT
 
 
-def email_resend(*, email_ids: list) -> int:
-    """Queue FAILED emails again with a fresh set of attempts; returns how many were queued."""
+def email_resend(*, email_ids: list, send_task) -> int:
+    """Queue FAILED emails again with a fresh set of attempts on `send_task`; returns how many
+    were queued."""
     with transaction.atomic():
         ids = list(
             Email.objects.select_for_update()
@@ -109,5 +110,5 @@ def email_resend(*, email_ids: list) -> int:
             status=Email.Status.PENDING, attempts=0, updated_at=timezone.now()
         )
         for email_id in ids:
-            tasks.email_send.enqueue(str(email_id))
+            send_task.enqueue(str(email_id))
     return len(ids)

@@ -3,12 +3,12 @@
 from .environment import env
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["bankledger.authentication.TokenAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["users.authentication.TokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["bankledger.parsers.DecimalJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["bankledger.core.parsers.DecimalJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "EXCEPTION_HANDLER": "bankledger.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "bankledger.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "bankledger.core.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "bankledger.core.schema.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_THROTTLE_RATES": {},
 }

@@ -84,7 +84,7 @@ def test_jpy_has_no_decimals(api, user, make_account, fund):
 
 
 def test_a_float_never_exists_in_the_parsed_request(api, pair):
-    from bankledger.parsers import DecimalJSONParser
+    from bankledger.core.parsers import DecimalJSONParser
 
     parsed = DecimalJSONParser().parse(
         __import__("io").BytesIO(json.dumps({"amount": 0.1}).encode()), None, {}

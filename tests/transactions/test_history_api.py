@@ -117,7 +117,7 @@ def test_bad_query_parameters_are_400(api):
 
 
 def test_a_forged_cursor_is_400(api):
-    from bankledger.pagination import cursor_encode
+    from bankledger.core.pagination import cursor_encode
 
     for position in ({"t": "x", "id": "y"}, {"id": 3}, {"t": 1, "id": None}):
         response = api.get(URL, {"cursor": cursor_encode(position)})

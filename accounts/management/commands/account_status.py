@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Account
 from accounts.services import account_status_set
-from bankledger.errors import ApplicationError
+from bankledger.core.errors import ApplicationError
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.services import system_user_create
-from bankledger.errors import ApplicationError
+from bankledger.core.errors import ApplicationError
 
 
 class Command(BaseCommand):

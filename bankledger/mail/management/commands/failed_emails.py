@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from bankledger.mail.selectors import email_failed_list
-from bankledger.mail.services import email_resend
+from bankledger.mail.tasks import email_resend
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from bankledger.errors import PayloadTooLarge
+from bankledger.core.errors import PayloadTooLarge
 
 
 class ExponentNumber(Decimal):

@@ -11,6 +11,7 @@ from functools import cache
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework_simplejwt.authentication import JWTAuthentication
@@ -90,3 +91,19 @@ class TokenAuthentication(JWTAuthentication):
 
     def authenticate_header(self, request):
         return 'Bearer realm="api"'
+
+
+class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
+    """The OpenAPI description of `TokenAuthentication`: a JWT as a Bearer header or the cookie."""
+
+    target_class = "users.authentication.TokenAuthentication"
+    name = ["bearerAuth", "cookieAuth"]
+
+    def get_security_requirement(self, auto_schema):
+        return [{"bearerAuth": []}, {"cookieAuth": []}]
+
+    def get_security_definition(self, auto_schema):
+        return [
+            {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+            {"type": "apiKey", "in": "cookie", "name": settings.AUTH_COOKIE_NAME},
+        ]

@@ -10,7 +10,7 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
-logger = logging.getLogger("bankledger.errors")
+logger = logging.getLogger("bankledger.core.errors")
 
 
 class ApplicationError(Exception):

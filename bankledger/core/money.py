@@ -8,7 +8,7 @@ from functools import cache
 
 import iso4217
 
-from bankledger.parsers import ExponentNumber
+from bankledger.core.parsers import ExponentNumber
 
 _DECIMAL_STRING = re.compile(r"(?:0|[1-9][0-9]*)(?:\.[0-9]+)?", re.ASCII)
 _MAX_STRING_LENGTH = 40

@@ -1,14 +1,13 @@
-"""The OpenAPI schema: both ways to send the JWT, one shared error body, and component names for
-the nested Input/Output serializers of the house style.
+"""The OpenAPI schema: one shared error body, and component names for
+the nested Input/Output serializers of the house style. (The authentication schemes are
+described beside their class, in `users.authentication`.)
 
 drf-spectacular names a component after the serializer class alone, so every view's nested
 `InputSerializer` would collide; naming it after the view (`AccountCreateApi.InputSerializer`
 -> `AccountCreate`) keeps each one distinct. The error responses every endpoint can give (401,
 403, 404, 400, 413, 415, 503) are added here once instead of on every view."""
 
-from django.conf import settings
 from drf_spectacular import openapi
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.permissions import SAFE_METHODS, AllowAny
@@ -24,22 +23,6 @@ class ErrorSerializer(serializers.Serializer):
         required=False,
         help_text="Per-field problems, for `invalid_input` and `invalid_amount`.",
     )
-
-
-class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
-    """`bankledger.authentication.TokenAuthentication`: a JWT as a Bearer header or the cookie."""
-
-    target_class = "bankledger.authentication.TokenAuthentication"
-    name = ["bearerAuth", "cookieAuth"]
-
-    def get_security_requirement(self, auto_schema):
-        return [{"bearerAuth": []}, {"cookieAuth": []}]
-
-    def get_security_definition(self, auto_schema):
-        return [
-            {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
-            {"type": "apiKey", "in": "cookie", "name": settings.AUTH_COOKIE_NAME},
-        ]
 
 
 def error_response(description: str) -> OpenApiResponse:

@@ -16,7 +16,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from bankledger.errors import ApplicationError
+from bankledger.core.errors import ApplicationError
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100

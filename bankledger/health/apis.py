@@ -4,9 +4,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bankledger.errors import ServiceUnavailable, body
-from bankledger.schema import ErrorSerializer
-from bankledger.selectors import database_is_reachable
+from bankledger.core.errors import ServiceUnavailable, body
+from bankledger.core.schema import ErrorSerializer
+from bankledger.health.selectors import database_is_reachable
 
 
 class HealthCheckApi(APIView):
