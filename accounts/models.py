@@ -4,11 +4,14 @@ from django.conf import settings
 from django.db import models
 
 
+class AccountStatus(models.TextChoices):
+    ACTIVE = "ACTIVE"
+    FROZEN = "FROZEN"
+    CLOSED = "CLOSED"
+
+
 class Account(models.Model):
-    class Status(models.TextChoices):
-        ACTIVE = "ACTIVE"
-        FROZEN = "FROZEN"
-        CLOSED = "CLOSED"
+    Status = AccountStatus
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
@@ -32,7 +35,7 @@ class Account(models.Model):
                 name="accounts_user_balance_not_negative",
             ),
             models.CheckConstraint(
-                condition=models.Q(status__in=["ACTIVE", "FROZEN", "CLOSED"]),
+                condition=models.Q(status__in=AccountStatus.values),
                 name="accounts_status_valid",
             ),
             models.CheckConstraint(
@@ -75,8 +78,8 @@ class AccountStatusChange(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(from_status__in=["ACTIVE", "FROZEN", "CLOSED"])
-                & models.Q(to_status__in=["ACTIVE", "FROZEN", "CLOSED"]),
+                condition=models.Q(from_status__in=AccountStatus.values)
+                & models.Q(to_status__in=AccountStatus.values),
                 name="account_status_change_statuses_valid",
             ),
             models.CheckConstraint(

@@ -15,10 +15,13 @@ class LedgerEntryQuerySet(models.QuerySet):
         raise ImmutableError("Ledger entries cannot be deleted.")
 
 
+class LedgerEntryType(models.TextChoices):
+    DEBIT = "DEBIT"
+    CREDIT = "CREDIT"
+
+
 class LedgerEntry(models.Model):
-    class Type(models.TextChoices):
-        DEBIT = "DEBIT"
-        CREDIT = "CREDIT"
+    Type = LedgerEntryType
 
     # A sequence, not a UUID: per account, ids grow in the order the account's row lock was
     # taken, which gives statements a stable order and cursor.
@@ -40,7 +43,7 @@ class LedgerEntry(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="ledger_amount_positive"),
             models.CheckConstraint(
-                condition=models.Q(type__in=["DEBIT", "CREDIT"]), name="ledger_type_valid"
+                condition=models.Q(type__in=LedgerEntryType.values), name="ledger_type_valid"
             ),
             models.UniqueConstraint(
                 fields=["transaction", "account", "type"], name="ledger_one_leg_per_side"

@@ -12,7 +12,7 @@ from accounts.models import Account
 from bankledger.core.admin_mixins import SearchByIdMixin, StaffBrowseOnlyMixin, is_system_user
 from bankledger.core.errors import ApplicationError
 from bankledger.core.money import format_minor_units, parse_amount
-from transactions.exceptions import TransferRefused
+from ledger.exceptions import TransferRefused
 from transactions.models import Transaction
 from transactions.services import initial_funds_create
 

@@ -6,7 +6,8 @@ from rest_framework.views import APIView
 from bankledger.core.money import format_minor_units, parse_amount
 from bankledger.core.pagination import TimeRangePageFilter
 from bankledger.core.schema import ErrorSerializer, error_response
-from transactions.exceptions import IdempotencyKeyMismatch, TransferRefused
+from ledger.exceptions import TransferRefused
+from transactions.exceptions import IdempotencyKeyMismatch
 from transactions.models import Transaction
 from transactions.selectors import transaction_get, transaction_list
 from transactions.services import initial_funds_create, transaction_reverse, transfer_create

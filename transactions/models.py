@@ -7,17 +7,22 @@ from django.db.models import F, Q
 from accounts.models import Account
 
 
-class Transaction(models.Model):
-    class Status(models.TextChoices):
-        PENDING = "PENDING"
-        COMPLETED = "COMPLETED"
-        FAILED = "FAILED"
-        REVERSED = "REVERSED"
+class TransactionStatus(models.TextChoices):
+    PENDING = "PENDING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    REVERSED = "REVERSED"
 
-    class Kind(models.TextChoices):
-        TRANSFER = "TRANSFER"
-        INITIAL_FUNDS = "INITIAL_FUNDS"
-        REVERSAL = "REVERSAL"
+
+class TransactionKind(models.TextChoices):
+    TRANSFER = "TRANSFER"
+    INITIAL_FUNDS = "INITIAL_FUNDS"
+    REVERSAL = "REVERSAL"
+
+
+class Transaction(models.Model):
+    Status = TransactionStatus
+    Kind = TransactionKind
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     from_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="outgoing")
@@ -53,11 +58,11 @@ class Transaction(models.Model):
                 condition=~Q(from_account=F("to_account")), name="transactions_distinct_accounts"
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["PENDING", "COMPLETED", "FAILED", "REVERSED"]),
+                condition=Q(status__in=TransactionStatus.values),
                 name="transactions_status_valid",
             ),
             models.CheckConstraint(
-                condition=Q(kind__in=["TRANSFER", "INITIAL_FUNDS", "REVERSAL"]),
+                condition=Q(kind__in=TransactionKind.values),
                 name="transactions_kind_valid",
             ),
             models.CheckConstraint(

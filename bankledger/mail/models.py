@@ -4,15 +4,18 @@ from django.db import models
 from django.db.models import Q
 
 
+class EmailStatus(models.TextChoices):
+    PENDING = "PENDING"
+    SENDING = "SENDING"
+    SENT = "SENT"
+    FAILED = "FAILED"
+
+
 class Email(models.Model):
     """One outgoing message, rendered once. Its key allows one message per event, and its
     status is claimed atomically before each send, so a message is never sent twice."""
 
-    class Status(models.TextChoices):
-        PENDING = "PENDING"
-        SENDING = "SENDING"
-        SENT = "SENT"
-        FAILED = "FAILED"
+    Status = EmailStatus
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     key = models.CharField(
@@ -34,7 +37,7 @@ class Email(models.Model):
             models.UniqueConstraint(fields=["key"], name="mail_email_key_unique"),
             models.CheckConstraint(condition=~Q(key=""), name="mail_email_key_not_empty"),
             models.CheckConstraint(
-                condition=Q(status__in=["PENDING", "SENDING", "SENT", "FAILED"]),
+                condition=Q(status__in=EmailStatus.values),
                 name="mail_email_status_valid",
             ),
             models.CheckConstraint(

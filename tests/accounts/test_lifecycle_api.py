@@ -5,9 +5,9 @@ import uuid
 import pytest
 
 from accounts.models import AccountStatusChange
+from ledger.exceptions import AccountNotActive
 from tests.conftest import client_for
 from tests.transactions.helpers import transfer
-from transactions.exceptions import AccountNotActive
 
 
 def url(account, action):

@@ -24,7 +24,7 @@ from accounts.services import (
     account_unfreeze,
     funding_account_get_or_create,
 )
-from transactions.exceptions import AccountNotActive
+from ledger.exceptions import AccountNotActive
 from transactions.models import Transaction
 from transactions.services import transfer_create
 

@@ -55,17 +55,20 @@ CONTRACT_TRANSACTION=$(post /api/transactions "$TOKEN" \
 export CONTRACT_ACCOUNT="$ACCOUNT" CONTRACT_TRANSACTION
 
 CHECKS="${CONTRACT_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance}"
+REPORTS="${CONTRACT_REPORT_DIR:-$WORK/report}"
+mkdir -p "$REPORTS"
 run() {
+  local report="$1"; shift
   $BIN/schemathesis --config-file tests/contract/schemathesis.toml run "$BASE/api/schema/?format=json" --url "$BASE" \
     --checks "$CHECKS" --max-examples "$MAX_EXAMPLES" --phases examples,coverage,fuzzing \
     --seed "${CONTRACT_SEED:-2000}" --no-color --suppress-health-check all \
-    --report junit --report-dir "$WORK/report" "$@"
+    --report junit --report-junit-path "$REPORTS/schemathesis-$report.xml" "$@"
 }
 status=0
 # As an ordinary user, everything except logout (it would revoke the token mid-run).
-run -H "Authorization: Bearer $TOKEN" --exclude-path /api/auth/logout || status=$?
+run user -H "Authorization: Bearer $TOKEN" --exclude-path /api/auth/logout || status=$?
 # As the system user, the system-only calls.
-run -H "Authorization: Bearer $SYSTEM_TOKEN" \
+run system -H "Authorization: Bearer $SYSTEM_TOKEN" \
   --include-path-regex '/(initial-funds|reverse|freeze|unfreeze)$' || status=$?
 if [[ $status -ne 0 && -s "$WORK/server.log" ]]; then
   echo "---- server log ----"; tail -n 100 "$WORK/server.log"

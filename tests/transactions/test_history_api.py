@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from ledger.exceptions import InsufficientFunds
 from tests.conftest import client_for
 from tests.transactions.helpers import transfer
-from transactions.exceptions import InsufficientFunds
 from transactions.models import Transaction
 
 URL = "/api/transactions"

@@ -8,11 +8,11 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import Account
 from accounts.services import account_freeze
+from ledger.exceptions import InsufficientFunds
 from ledger.models import LedgerEntry
 from ledger.selectors import ledger_verify
 from tests.conftest import client_for
 from tests.transactions.helpers import transfer
-from transactions.exceptions import InsufficientFunds
 from transactions.models import Transaction
 
 

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from bankledger.core.errors import ApplicationError
 from bankledger.core.money import format_minor_units, parse_amount
-from transactions.exceptions import TransferRefused
+from ledger.exceptions import TransferRefused
 from transactions.services import initial_funds_create
 from users.models import User
 

@@ -1,0 +1,66 @@
+"""Row rules that a CHECK constraint cannot express (it never sees the old row), written once
+for PostgreSQL and SQLite alike: a trigger that refuses an UPDATE or DELETE, optionally only
+when a condition on `OLD` and `NEW` holds. Apps declare their rules with `Refusal` and install
+them from a migration with `Refusal.operation()`."""
+
+from dataclasses import dataclass
+
+from django.db import migrations
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Refuse `event` ("UPDATE" or "DELETE") on `table` with `message`, when `when` holds (a
+    condition in the SQL that both databases share, e.g. `OLD.status = 'CLOSED'`), or always.
+    `errcode` is the PostgreSQL SQLSTATE name the refusal is raised with."""
+
+    name: str
+    table: str
+    event: str
+    message: str
+    when: str = ""
+    errcode: str = "restrict_violation"
+
+    def install_sql(self, vendor: str) -> list[str]:
+        when = f" WHEN ({self.when})" if self.when else ""
+        if vendor == "postgresql":
+            return [
+                f"""CREATE OR REPLACE FUNCTION {self.name}() RETURNS trigger AS $$
+                BEGIN RAISE EXCEPTION '{self.message}' USING ERRCODE = '{self.errcode}'; END
+                $$ LANGUAGE plpgsql""",
+                f"""CREATE OR REPLACE TRIGGER {self.name} BEFORE {self.event} ON {self.table}
+                FOR EACH ROW{when} EXECUTE FUNCTION {self.name}()""",
+            ]
+        if vendor == "sqlite":
+            return [
+                f"""CREATE TRIGGER IF NOT EXISTS {self.name} BEFORE {self.event} ON {self.table}
+                FOR EACH ROW{when} BEGIN SELECT RAISE(ABORT, '{self.message}'); END"""
+            ]
+        raise NotImplementedError(f"No triggers for the {vendor} backend.")
+
+    def uninstall_sql(self, vendor: str) -> list[str]:
+        if vendor == "postgresql":
+            return [
+                f"DROP TRIGGER IF EXISTS {self.name} ON {self.table}",
+                f"DROP FUNCTION IF EXISTS {self.name}()",
+            ]
+        return [f"DROP TRIGGER IF EXISTS {self.name}"]
+
+    def install(self, connection) -> None:
+        _execute(connection, self.install_sql(connection.vendor))
+
+    def uninstall(self, connection) -> None:
+        _execute(connection, self.uninstall_sql(connection.vendor))
+
+    def operation(self) -> migrations.RunPython:
+        """The migration operation that installs this rule (and removes it when reversed)."""
+        return migrations.RunPython(
+            lambda apps, schema_editor: self.install(schema_editor.connection),
+            lambda apps, schema_editor: self.uninstall(schema_editor.connection),
+        )
+
+
+def _execute(connection, statements: list[str]) -> None:
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)

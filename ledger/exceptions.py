@@ -1,0 +1,74 @@
+"""The refusals of the money path: raised by the posting engine on the locked rows. Those that
+are recorded (a FAILED transaction, replayed for its key) derive from `TransferRefused`."""
+
+from bankledger.core.errors import ApplicationError
+
+
+class InvalidAccounts(ApplicationError):
+    """Either account does not exist (a malformed id counts as unknown). Not recorded."""
+
+    code = "invalid_account"
+    message = "Invalid fromAccount or toAccount"
+
+
+class NotAccountOwner(ApplicationError):
+    """The sending account is not the caller's. Not recorded."""
+
+    status_code = 403
+    code = "forbidden_account"
+    message = "You can only send money from your own account."
+
+
+class InvalidAmount(ApplicationError):
+    """Too many decimals for the currency, or more than the per-transfer bound. Not recorded."""
+
+    code = "invalid_amount"
+    message = "Invalid amount."
+
+    def __init__(self, problem: str):
+        super().__init__(extra={"errors": {"amount": [problem]}})
+
+
+class IdempotencyConflict(ApplicationError):
+    """The caller already used this key for a request with a different body."""
+
+    status_code = 409
+    code = "idempotency_key_reused"
+    message = "This idempotencyKey was already used with a different request."
+
+
+class TransferRefused(ApplicationError):
+    """A business refusal that is recorded as a FAILED transaction and replayed for its key.
+
+    `transaction` is that FAILED row; the API adds it to the response body."""
+
+    def __init__(self, message: str | None = None, *, transaction=None):
+        super().__init__(message)
+        self.transaction = transaction
+
+
+class AccountNotActive(TransferRefused):
+    code = "account_not_active"
+    message = "Both accounts must be ACTIVE."
+
+
+class CurrencyMismatch(TransferRefused):
+    code = "currency_mismatch"
+    message = "The two accounts hold different currencies."
+
+
+class InsufficientFunds(TransferRefused):
+    code = "insufficient_funds"
+    message = "Insufficient balance."
+
+
+class NotReversible(TransferRefused):
+    """The original is not COMPLETED (failed, or reversed already) or is itself a reversal."""
+
+    code = "not_reversible"
+    message = "Only a COMPLETED transfer that is not itself a reversal can be reversed."
+
+
+REFUSALS = {
+    cls.code: cls for cls in (AccountNotActive, CurrencyMismatch, InsufficientFunds, NotReversible)
+}
