@@ -1,7 +1,7 @@
-from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import serializers, status
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from bankledger.core.money import format_minor_units, parse_amount
 from bankledger.core.pagination import TimeRangePageFilter
@@ -144,16 +144,40 @@ def _respond(create, success_message: str) -> Response:
     return Response(body, http_status)
 
 
-class TransactionCreateApi(APIView):
-    class InputSerializer(IdempotentWriteInput):
+class TransactionViewSet(viewsets.ViewSet):
+    """`/api/transactions`: transfer, history, one transaction, and its reversal."""
+
+    lookup_url_kwarg = "transaction_id"
+
+    class CreateInputSerializer(IdempotentWriteInput):
         fromAccount = serializers.CharField(max_length=64)
         toAccount = serializers.CharField(max_length=64)
 
+    class ListFilterSerializer(TimeRangePageFilter):
+        account = serializers.CharField(
+            required=False, max_length=64, help_text="Only transactions into or out of it."
+        )
+        status = serializers.ChoiceField(choices=Transaction.Status.choices, required=False)
+
+    @extend_schema_serializer(many=False)  # an envelope, though the action is `list`
+    class ListOutputSerializer(serializers.Serializer):
+        transactions = TransactionOutputSerializer(many=True)
+        nextCursor = serializers.CharField(
+            allow_null=True, help_text="Pass as `cursor` for the next page; null on the last."
+        )
+
+    class DetailOutputSerializer(serializers.Serializer):
+        transaction = TransactionOutputSerializer()
+
+    class ReverseInputSerializer(IdempotencyKeyInput):
+        reason = serializers.CharField(max_length=255, help_text="Why, kept on the reversal.")
+
     @extend_schema(
-        request=InputSerializer, responses={201: TransactionResultSerializer, **_WRITE_RESPONSES}
+        request=CreateInputSerializer,
+        responses={201: TransactionResultSerializer, **_WRITE_RESPONSES},
     )
-    def post(self, request):
-        data = _validated(TransactionCreateApi.InputSerializer, request)
+    def create(self, request):
+        data = _validated(self.CreateInputSerializer, request)
         return _respond(
             lambda: transfer_create(
                 initiator=request.user,
@@ -165,51 +189,16 @@ class TransactionCreateApi(APIView):
             "Transaction completed successfully",
         )
 
-
-class InitialFundsCreateApi(APIView):
-    class InputSerializer(IdempotentWriteInput):
-        toAccount = serializers.CharField(max_length=64)
-
     @extend_schema(
-        request=InputSerializer, responses={201: TransactionResultSerializer, **_WRITE_RESPONSES}
-    )
-    def post(self, request):
-        data = _validated(self.InputSerializer, request)
-        return _respond(
-            lambda: initial_funds_create(
-                initiator=request.user,
-                to_account_id=data["toAccount"],
-                amount=data["amount"],
-                idempotency_key=data["idempotencyKey"],
-            ),
-            "Initial Funds Transaction Completed Successfully.",
-        )
-
-
-class TransactionListApi(APIView):
-    class FilterSerializer(TimeRangePageFilter):
-        account = serializers.CharField(
-            required=False, max_length=64, help_text="Only transactions into or out of it."
-        )
-        status = serializers.ChoiceField(choices=Transaction.Status.choices, required=False)
-
-    class OutputSerializer(serializers.Serializer):
-        transactions = TransactionOutputSerializer(many=True)
-        nextCursor = serializers.CharField(
-            allow_null=True, help_text="Pass as `cursor` for the next page; null on the last."
-        )
-
-    @extend_schema(
-        operation_id="transactions_list",
-        parameters=[FilterSerializer],
+        parameters=[ListFilterSerializer],
         responses={
-            200: OutputSerializer,
+            200: ListOutputSerializer,
             400: ErrorSerializer,
             404: error_response("`account` is unknown or not the caller's."),
         },
     )
-    def get(self, request):
-        filters = TransactionListApi.FilterSerializer(data=request.query_params)
+    def list(self, request):
+        filters = self.ListFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         data = filters.validated_data
         page = transaction_list(
@@ -222,28 +211,20 @@ class TransactionListApi(APIView):
             limit=data["limit"],
         )
         output = {"transactions": page.items, "nextCursor": page.next_cursor}
-        return Response(TransactionListApi.OutputSerializer(output).data)
+        return Response(self.ListOutputSerializer(output).data)
 
-
-class TransactionDetailApi(APIView):
-    class OutputSerializer(serializers.Serializer):
-        transaction = TransactionOutputSerializer()
-
-    @extend_schema(responses={200: OutputSerializer})
-    def get(self, request, transaction_id: str):
+    @extend_schema(responses={200: DetailOutputSerializer})
+    def retrieve(self, request, transaction_id: str):
         found = transaction_get(user=request.user, transaction_id=transaction_id)
-        return Response(self.OutputSerializer({"transaction": found}).data)
-
-
-class TransactionReverseApi(APIView):
-    class InputSerializer(IdempotencyKeyInput):
-        reason = serializers.CharField(max_length=255, help_text="Why, kept on the reversal.")
+        return Response(self.DetailOutputSerializer({"transaction": found}).data)
 
     @extend_schema(
-        request=InputSerializer, responses={201: TransactionResultSerializer, **_WRITE_RESPONSES}
+        request=ReverseInputSerializer,
+        responses={201: TransactionResultSerializer, **_WRITE_RESPONSES},
     )
-    def post(self, request, transaction_id: str):
-        data = _validated(self.InputSerializer, request)
+    @action(detail=True, methods=["post"])
+    def reverse(self, request, transaction_id: str):
+        data = _validated(self.ReverseInputSerializer, request)
         return _respond(
             lambda: transaction_reverse(
                 initiator=request.user,
@@ -252,4 +233,27 @@ class TransactionReverseApi(APIView):
                 reason=data["reason"],
             ),
             "Transaction reversed successfully",
+        )
+
+
+class InitialFundsViewSet(viewsets.ViewSet):
+    """`/api/transactions/system/initial-funds`: a system user seeds an account."""
+
+    class CreateInputSerializer(IdempotentWriteInput):
+        toAccount = serializers.CharField(max_length=64)
+
+    @extend_schema(
+        request=CreateInputSerializer,
+        responses={201: TransactionResultSerializer, **_WRITE_RESPONSES},
+    )
+    def create(self, request):
+        data = _validated(self.CreateInputSerializer, request)
+        return _respond(
+            lambda: initial_funds_create(
+                initiator=request.user,
+                to_account_id=data["toAccount"],
+                amount=data["amount"],
+                idempotency_key=data["idempotencyKey"],
+            ),
+            "Initial Funds Transaction Completed Successfully.",
         )

@@ -33,6 +33,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api",
+    "PREPROCESSING_HOOKS": ["bankledger.core.schema.paths_without_optional_slash"],
     "ENUM_NAME_OVERRIDES": {
         "AccountStatusEnum": "accounts.models.Account.Status",
         "TransactionStatusEnum": "transactions.models.Transaction.Status",
