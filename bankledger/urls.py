@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from bankledger.core.errors import json_not_found
 from bankledger.health.apis import HealthCheckApi
+from bankledger.root.apis import ApiRootApi
 
 # Every /api route answers with and without one trailing slash (API.md "Paths"): the apps'
 # routers do that for their viewsets, the `/?` below for the views outside them. The ledger's
@@ -16,6 +17,7 @@ urlpatterns = [
     path("api/", include("ledger.urls")),
     path("api/", include("accounts.urls")),
     path("api/", include("transactions.urls")),
+    re_path(r"^api/?$", ApiRootApi.as_view(), name="api-root"),
     re_path(r"^api/health/?$", HealthCheckApi.as_view(), name="health"),
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
