@@ -1,9 +1,10 @@
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.fields import empty
 from rest_framework.response import Response
 
-from bankledger.core.money import format_minor_units, parse_amount
+from bankledger.core.money import AMOUNT_FORMAT, format_minor_units, parse_amount
 from bankledger.core.pagination import TimeRangePageFilter
 from bankledger.core.schema import ErrorSerializer, error_response
 from transactions.exceptions import IdempotencyKeyMismatch, TransferRefused
@@ -24,15 +25,11 @@ from transactions.services import initial_funds_create, transaction_reverse, tra
 class AmountField(serializers.Field):
     """A positive amount in major units: a JSON number or a plain decimal string."""
 
-    default_error_messages = {
-        "invalid": (
-            'Enter a positive amount as a plain decimal number or string, e.g. 500 or "500.50".'
-        )
-    }
+    default_error_messages = {"invalid": f"Enter {AMOUNT_FORMAT}."}
 
     def to_internal_value(self, data):
         amount = parse_amount(data)
-        if amount is None or amount <= 0:
+        if amount is None:
             self.fail("invalid")
         return amount
 
@@ -86,27 +83,40 @@ _REPLAY_MESSAGES = {
 }
 
 
+class IdempotencyKeyField(serializers.CharField):
+    """The key from the body's `idempotencyKey`, or else from the `Idempotency-Key` header (both
+    sent and different: 400 `idempotency_key_mismatch`). Optional in the body, since the header
+    may carry it, but required from one of the two; as a field, a missing or invalid key is
+    reported together with every other invalid field."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=255, trim_whitespace=False, required=False, **kwargs)
+
+    def get_value(self, dictionary):
+        body_key = super().get_value(dictionary)
+        header_key = self.parent.header_key
+        if header_key is None:
+            return body_key
+        if body_key is empty:
+            return header_key
+        if isinstance(body_key, str) and body_key != header_key:
+            raise IdempotencyKeyMismatch()
+        return body_key
+
+    def validate_empty_values(self, data):
+        if data is empty:
+            self.fail("required")
+        return super().validate_empty_values(data)
+
+
 class IdempotencyKeyInput(serializers.Serializer):
     """The key comes as `idempotencyKey` or as the `Idempotency-Key` header (both: must match)."""
 
-    idempotencyKey = serializers.CharField(max_length=255, trim_whitespace=False, required=False)
+    idempotencyKey = IdempotencyKeyField()
 
     def __init__(self, *args, header_key: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.header_key = header_key
-
-    def validate(self, attrs):
-        body_key = attrs.get("idempotencyKey")
-        if body_key is not None and self.header_key is not None and body_key != self.header_key:
-            raise IdempotencyKeyMismatch()
-        key = body_key if body_key is not None else self.header_key
-        # NUL: the header skips the field's own validators, and PostgreSQL text refuses it.
-        if not key or len(key) > 255 or "\x00" in key:
-            raise serializers.ValidationError(
-                {"idempotencyKey": ["A non-empty key of at most 255 characters is required."]}
-            )
-        attrs["idempotencyKey"] = key
-        return attrs
 
 
 class IdempotentWriteInput(IdempotencyKeyInput):

@@ -15,7 +15,6 @@ REST_FRAMEWORK = {
 
 # The most a single transfer (or initial funding) may move, in minor units, inclusive.
 MAX_TRANSFER_MINOR_UNITS = env.int("MAX_TRANSFER_MINOR_UNITS", default=10**13)
-DEFAULT_CURRENCY = "INR"
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "bankledger API",
