@@ -1,7 +1,7 @@
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.models import Account
 from accounts.selectors import account_list
@@ -16,36 +16,6 @@ class AccountOutputSerializer(serializers.Serializer):
     currency = serializers.CharField()
     createdAt = serializers.DateTimeField(source="created_at")
     updatedAt = serializers.DateTimeField(source="updated_at")
-
-
-# `/api/accounts` answers both POST and GET, so the two views are combined in urls.py and
-# each method names its own serializers explicitly.
-
-
-class AccountCreateApi(APIView):
-    class InputSerializer(serializers.Serializer):
-        currency = serializers.CharField(max_length=3, required=False)
-
-    class OutputSerializer(serializers.Serializer):
-        account = AccountOutputSerializer()
-
-    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
-    def post(self, request):
-        data = AccountCreateApi.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        account = account_create(user=request.user, **data.validated_data)
-        output = AccountCreateApi.OutputSerializer({"account": account})
-        return Response(output.data, status.HTTP_201_CREATED)
-
-
-class AccountListApi(APIView):
-    class OutputSerializer(serializers.Serializer):
-        accounts = AccountOutputSerializer(many=True)
-
-    @extend_schema(operation_id="accounts_list", responses={200: OutputSerializer})
-    def get(self, request):
-        accounts = account_list(user=request.user)
-        return Response(AccountListApi.OutputSerializer({"accounts": accounts}).data)
 
 
 class AccountStatusChangeInput(serializers.Serializer):
@@ -69,27 +39,53 @@ def _status_change(service, request, account_id: str) -> Response:
     return Response(AccountStatusOutput({"account": account}).data)
 
 
-class AccountFreezeApi(APIView):
+class AccountViewSet(viewsets.ViewSet):
+    """`/api/accounts`: open and list the caller's accounts; freeze, unfreeze and close one."""
+
+    lookup_url_kwarg = "account_id"
+
+    class CreateInputSerializer(serializers.Serializer):
+        currency = serializers.CharField(max_length=3, required=False)
+
+    class CreateOutputSerializer(serializers.Serializer):
+        account = AccountOutputSerializer()
+
+    @extend_schema_serializer(many=False)  # an envelope, though the action is `list`
+    class ListOutputSerializer(serializers.Serializer):
+        accounts = AccountOutputSerializer(many=True)
+
+    @extend_schema(request=CreateInputSerializer, responses={201: CreateOutputSerializer})
+    def create(self, request):
+        data = self.CreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        account = account_create(user=request.user, **data.validated_data)
+        return Response(
+            self.CreateOutputSerializer({"account": account}).data, status.HTTP_201_CREATED
+        )
+
+    @extend_schema(responses={200: ListOutputSerializer})
+    def list(self, request):
+        accounts = account_list(user=request.user)
+        return Response(self.ListOutputSerializer({"accounts": accounts}).data)
+
     @extend_schema(
         request=AccountStatusChangeInput,
         responses={200: AccountStatusOutput, 400: error_response("`account_closed`.")},
     )
-    def post(self, request, account_id: str):
+    @action(detail=True, methods=["post"])
+    def freeze(self, request, account_id: str):
         """A frozen account neither sends nor receives. System users only."""
         return _status_change(account_freeze, request, account_id)
 
-
-class AccountUnfreezeApi(APIView):
     @extend_schema(
         request=AccountStatusChangeInput,
         responses={200: AccountStatusOutput, 400: error_response("`account_closed`.")},
     )
-    def post(self, request, account_id: str):
+    @action(detail=True, methods=["post"])
+    def unfreeze(self, request, account_id: str):
         """A frozen account becomes ACTIVE again. System users only."""
         return _status_change(account_unfreeze, request, account_id)
 
-
-class AccountCloseApi(APIView):
     @extend_schema(
         request=AccountStatusChangeInput,
         responses={
@@ -99,6 +95,7 @@ class AccountCloseApi(APIView):
             ),
         },
     )
-    def post(self, request, account_id: str):
+    @action(detail=True, methods=["post"])
+    def close(self, request, account_id: str):
         """Closed for good, at a zero balance. The owner (unless frozen) or a system user."""
         return _status_change(account_close, request, account_id)

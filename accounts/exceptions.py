@@ -2,10 +2,15 @@ from bankledger.core.errors import ApplicationError
 
 
 class UnknownCurrency(ApplicationError):
-    """Not an ISO 4217 currency with a minor unit."""
+    """Not an ISO 4217 currency with a minor unit. Says which known codes look close."""
 
     code = "unknown_currency"
     message = "Unknown currency."
+
+    def __init__(self, *, currency: str, close: list[str]):
+        problem = f"Unknown currency {currency!r}: use an ISO 4217 code"
+        problem += f"; did you mean {' or '.join(close)}?" if close else "."
+        super().__init__(problem, extra={"errors": {"currency": [problem]}})
 
 
 class AccountNotFound(ApplicationError):

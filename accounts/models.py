@@ -3,6 +3,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from bankledger.core.money import DEFAULT_CURRENCY
+
 
 class AccountStatus(models.TextChoices):
     ACTIVE = "ACTIVE"
@@ -18,7 +20,7 @@ class Account(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="accounts"
     )
     status = models.CharField(max_length=6, choices=Status.choices, default=Status.ACTIVE)
-    currency = models.CharField(max_length=3, default="INR")
+    currency = models.CharField(max_length=3, default=DEFAULT_CURRENCY)
     # A cache of the ledger (credits - debits), in minor units, written only by the transfer
     # service in the same database transaction as the entries.
     balance = models.BigIntegerField(default=0, editable=False)

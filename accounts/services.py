@@ -1,6 +1,5 @@
 """Writes for accounts."""
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from accounts.exceptions import (
@@ -15,15 +14,21 @@ from accounts.exceptions import (
 )
 from accounts.models import Account, AccountStatusChange
 from bankledger.core.ids import parse_id
-from bankledger.core.money import currency_exponent
+from bankledger.core.money import (
+    DEFAULT_CURRENCY,
+    currency_close_matches,
+    currency_exponent,
+    currency_normalize,
+)
 from users.models import User
 from users.services import user_create
 
 
 def account_create(*, user: User, currency: str | None = None) -> Account:
-    currency = currency or settings.DEFAULT_CURRENCY
+    """Open an account in `currency` (any case; stored upper case), or the default one."""
+    currency = currency_normalize(currency or DEFAULT_CURRENCY)
     if currency_exponent(currency) is None:
-        raise UnknownCurrency(f"Unknown currency: {currency!r}. Use an ISO 4217 code.")
+        raise UnknownCurrency(currency=currency, close=currency_close_matches(currency))
     return Account.objects.create(user=user, currency=currency)
 
 
@@ -45,7 +50,7 @@ def system_user_create(*, email: str, password: str, name: str = "System") -> Us
     currency, created together."""
     with transaction.atomic():
         user = user_create(email=email, name=name, password=password, is_system=True, is_staff=True)
-        funding_account_get_or_create(system_user=user, currency=settings.DEFAULT_CURRENCY)
+        funding_account_get_or_create(system_user=user, currency=DEFAULT_CURRENCY)
     return user
 
 

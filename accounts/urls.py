@@ -1,22 +1,7 @@
-from django.urls import path
+from accounts.apis import AccountViewSet
+from bankledger.core.routers import OptionalSlashRouter
 
-from accounts.apis import (
-    AccountCloseApi,
-    AccountCreateApi,
-    AccountFreezeApi,
-    AccountListApi,
-    AccountUnfreezeApi,
-)
+router = OptionalSlashRouter()
+router.register("accounts", AccountViewSet, basename="account")
 
-
-class AccountsRootApi(AccountCreateApi, AccountListApi):
-    """`/api/accounts` answers POST (open) and GET (list)."""
-
-
-root = AccountsRootApi.as_view()
-
-urlpatterns = [
-    path("<str:account_id>/freeze", AccountFreezeApi.as_view(), name="account-freeze"),
-    path("<str:account_id>/unfreeze", AccountUnfreezeApi.as_view(), name="account-unfreeze"),
-    path("<str:account_id>/close", AccountCloseApi.as_view(), name="account-close"),
-]
+urlpatterns = router.urls

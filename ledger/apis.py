@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.models import Account
 from accounts.selectors import account_get_owned, account_get_visible
@@ -18,36 +18,6 @@ from bankledger.core.pagination import TimeRangePageFilter
 from bankledger.core.schema import ErrorSerializer
 from ledger.models import LedgerEntry
 from ledger.selectors import balance_as_of, statement_entries, statement_page
-
-
-class AccountBalanceApi(APIView):
-    class FilterSerializer(serializers.Serializer):
-        asOf = serializers.DateTimeField(
-            required=False, help_text="ISO 8601; the balance at that moment instead of now."
-        )
-
-    class OutputSerializer(serializers.Serializer):
-        accountId = serializers.UUIDField()
-        balance = serializers.CharField()
-        currency = serializers.CharField()
-        asOf = serializers.DateTimeField(required=False)
-
-    @extend_schema(
-        parameters=[FilterSerializer], responses={200: OutputSerializer, 400: ErrorSerializer}
-    )
-    def get(self, request, account_id: str):
-        filters = AccountBalanceApi.FilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        account = account_get_owned(user=request.user, account_id=account_id)
-        body = {"accountId": account.id, "currency": account.currency}
-        moment = filters.validated_data.get("asOf")
-        if moment is None:
-            balance = account.balance
-        else:
-            balance = balance_as_of(account=account, moment=moment)
-            body["asOf"] = moment
-        body["balance"] = format_minor_units(balance, account.currency)
-        return Response(AccountBalanceApi.OutputSerializer(body).data)
 
 
 class StatementEntrySerializer(serializers.Serializer):
@@ -114,17 +84,33 @@ def _csv_lines(account: Account, entries) -> Iterator[str]:
         )
 
 
-class AccountStatementApi(APIView):
-    content_negotiation_class = _FormatIsAParameter
+# Registered under /api/accounts beside accounts.apis.AccountViewSet: the accounts app may not
+# import the ledger (imports go transactions -> ledger -> accounts).
+class AccountLedgerViewSet(viewsets.ViewSet):
+    """An account's balance (now or as of a moment) and its statement."""
 
-    class FilterSerializer(TimeRangePageFilter):
+    lookup_url_kwarg = "account_id"
+    schema_resource = "Account"
+
+    class BalanceFilterSerializer(serializers.Serializer):
+        asOf = serializers.DateTimeField(
+            required=False, help_text="ISO 8601; the balance at that moment instead of now."
+        )
+
+    class BalanceOutputSerializer(serializers.Serializer):
+        accountId = serializers.UUIDField()
+        balance = serializers.CharField()
+        currency = serializers.CharField()
+        asOf = serializers.DateTimeField(required=False)
+
+    class StatementFilterSerializer(TimeRangePageFilter):
         format = serializers.ChoiceField(
             choices=["json", "csv"],
             default="json",
             help_text="`csv` streams every entry in the range (from `cursor`, if given) at once.",
         )
 
-    class OutputSerializer(serializers.Serializer):
+    class StatementOutputSerializer(serializers.Serializer):
         accountId = serializers.UUIDField()
         currency = serializers.CharField()
         entries = StatementEntrySerializer(many=True)
@@ -133,15 +119,35 @@ class AccountStatementApi(APIView):
         )
 
     @extend_schema(
-        parameters=[FilterSerializer],
+        parameters=[BalanceFilterSerializer],
+        responses={200: BalanceOutputSerializer, 400: ErrorSerializer},
+    )
+    @action(detail=False, url_path=r"balance/(?P<account_id>[^/]+)")
+    def balance(self, request, account_id: str):
+        filters = self.BalanceFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        account = account_get_owned(user=request.user, account_id=account_id)
+        body = {"accountId": account.id, "currency": account.currency}
+        moment = filters.validated_data.get("asOf")
+        if moment is None:
+            balance = account.balance
+        else:
+            balance = balance_as_of(account=account, moment=moment)
+            body["asOf"] = moment
+        body["balance"] = format_minor_units(balance, account.currency)
+        return Response(self.BalanceOutputSerializer(body).data)
+
+    @extend_schema(
+        parameters=[StatementFilterSerializer],
         responses={
-            (200, "application/json"): OutputSerializer,
+            (200, "application/json"): StatementOutputSerializer,
             (200, "text/csv"): OpenApiTypes.STR,
             400: ErrorSerializer,
         },
     )
-    def get(self, request, account_id: str):
-        filters = AccountStatementApi.FilterSerializer(data=request.query_params)
+    @action(detail=True, content_negotiation_class=_FormatIsAParameter)
+    def statement(self, request, account_id: str):
+        filters = self.StatementFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         data = filters.validated_data
         account = account_get_visible(user=request.user, account_id=account_id)
@@ -166,5 +172,5 @@ class AccountStatementApi(APIView):
             "entries": page.items,
             "nextCursor": page.next_cursor,
         }
-        output = AccountStatementApi.OutputSerializer(body, context={"currency": account.currency})
+        output = self.StatementOutputSerializer(body, context={"currency": account.currency})
         return Response(output.data)

@@ -1,10 +1,7 @@
-from django.urls import path
+from bankledger.core.routers import OptionalSlashRouter
+from ledger.apis import AccountLedgerViewSet
 
-from ledger.apis import AccountBalanceApi, AccountStatementApi
+router = OptionalSlashRouter()
+router.register("accounts", AccountLedgerViewSet, basename="account-ledger")
 
-# Mounted under /api/accounts/ beside accounts.urls: these read the ledger, which the accounts
-# app may not import (imports go transactions -> ledger -> accounts).
-urlpatterns = [
-    path("balance/<str:account_id>", AccountBalanceApi.as_view(), name="account-balance"),
-    path("<str:account_id>/statement", AccountStatementApi.as_view(), name="account-statement"),
-]
+urlpatterns = router.urls

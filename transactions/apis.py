@@ -1,9 +1,10 @@
-from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import serializers, status
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.fields import empty
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from bankledger.core.money import format_minor_units, parse_amount
+from bankledger.core.money import AMOUNT_FORMAT, format_minor_units, parse_amount
 from bankledger.core.pagination import TimeRangePageFilter
 from bankledger.core.schema import ErrorSerializer, error_response
 from ledger.exceptions import TransferRefused
@@ -25,15 +26,11 @@ from transactions.services import initial_funds_create, transaction_reverse, tra
 class AmountField(serializers.Field):
     """A positive amount in major units: a JSON number or a plain decimal string."""
 
-    default_error_messages = {
-        "invalid": (
-            'Enter a positive amount as a plain decimal number or string, e.g. 500 or "500.50".'
-        )
-    }
+    default_error_messages = {"invalid": f"Enter {AMOUNT_FORMAT}."}
 
     def to_internal_value(self, data):
         amount = parse_amount(data)
-        if amount is None or amount <= 0:
+        if amount is None:
             self.fail("invalid")
         return amount
 
@@ -87,27 +84,40 @@ _REPLAY_MESSAGES = {
 }
 
 
+class IdempotencyKeyField(serializers.CharField):
+    """The key from the body's `idempotencyKey`, or else from the `Idempotency-Key` header (both
+    sent and different: 400 `idempotency_key_mismatch`). Optional in the body, since the header
+    may carry it, but required from one of the two; as a field, a missing or invalid key is
+    reported together with every other invalid field."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=255, trim_whitespace=False, required=False, **kwargs)
+
+    def get_value(self, dictionary):
+        body_key = super().get_value(dictionary)
+        header_key = self.parent.header_key
+        if header_key is None:
+            return body_key
+        if body_key is empty:
+            return header_key
+        if isinstance(body_key, str) and body_key != header_key:
+            raise IdempotencyKeyMismatch()
+        return body_key
+
+    def validate_empty_values(self, data):
+        if data is empty:
+            self.fail("required")
+        return super().validate_empty_values(data)
+
+
 class IdempotencyKeyInput(serializers.Serializer):
     """The key comes as `idempotencyKey` or as the `Idempotency-Key` header (both: must match)."""
 
-    idempotencyKey = serializers.CharField(max_length=255, trim_whitespace=False, required=False)
+    idempotencyKey = IdempotencyKeyField()
 
     def __init__(self, *args, header_key: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.header_key = header_key
-
-    def validate(self, attrs):
-        body_key = attrs.get("idempotencyKey")
-        if body_key is not None and self.header_key is not None and body_key != self.header_key:
-            raise IdempotencyKeyMismatch()
-        key = body_key if body_key is not None else self.header_key
-        # NUL: the header skips the field's own validators, and PostgreSQL text refuses it.
-        if not key or len(key) > 255 or "\x00" in key:
-            raise serializers.ValidationError(
-                {"idempotencyKey": ["A non-empty key of at most 255 characters is required."]}
-            )
-        attrs["idempotencyKey"] = key
-        return attrs
 
 
 class IdempotentWriteInput(IdempotencyKeyInput):
@@ -145,16 +155,40 @@ def _respond(create, success_message: str) -> Response:
     return Response(body, http_status)
 
 
-class TransactionCreateApi(APIView):
-    class InputSerializer(IdempotentWriteInput):
+class TransactionViewSet(viewsets.ViewSet):
+    """`/api/transactions`: transfer, history, one transaction, and its reversal."""
+
+    lookup_url_kwarg = "transaction_id"
+
+    class CreateInputSerializer(IdempotentWriteInput):
         fromAccount = serializers.CharField(max_length=64)
         toAccount = serializers.CharField(max_length=64)
 
+    class ListFilterSerializer(TimeRangePageFilter):
+        account = serializers.CharField(
+            required=False, max_length=64, help_text="Only transactions into or out of it."
+        )
+        status = serializers.ChoiceField(choices=Transaction.Status.choices, required=False)
+
+    @extend_schema_serializer(many=False)  # an envelope, though the action is `list`
+    class ListOutputSerializer(serializers.Serializer):
+        transactions = TransactionOutputSerializer(many=True)
+        nextCursor = serializers.CharField(
+            allow_null=True, help_text="Pass as `cursor` for the next page; null on the last."
+        )
+
+    class DetailOutputSerializer(serializers.Serializer):
+        transaction = TransactionOutputSerializer()
+
+    class ReverseInputSerializer(IdempotencyKeyInput):
+        reason = serializers.CharField(max_length=255, help_text="Why, kept on the reversal.")
+
     @extend_schema(
-        request=InputSerializer, responses={201: TransactionResultSerializer, **_WRITE_RESPONSES}
+        request=CreateInputSerializer,
+        responses={201: TransactionResultSerializer, **_WRITE_RESPONSES},
     )
-    def post(self, request):
-        data = _validated(TransactionCreateApi.InputSerializer, request)
+    def create(self, request):
+        data = _validated(self.CreateInputSerializer, request)
         return _respond(
             lambda: transfer_create(
                 initiator=request.user,
@@ -166,51 +200,16 @@ class TransactionCreateApi(APIView):
             "Transaction completed successfully",
         )
 
-
-class InitialFundsCreateApi(APIView):
-    class InputSerializer(IdempotentWriteInput):
-        toAccount = serializers.CharField(max_length=64)
-
     @extend_schema(
-        request=InputSerializer, responses={201: TransactionResultSerializer, **_WRITE_RESPONSES}
-    )
-    def post(self, request):
-        data = _validated(self.InputSerializer, request)
-        return _respond(
-            lambda: initial_funds_create(
-                initiator=request.user,
-                to_account_id=data["toAccount"],
-                amount=data["amount"],
-                idempotency_key=data["idempotencyKey"],
-            ),
-            "Initial Funds Transaction Completed Successfully.",
-        )
-
-
-class TransactionListApi(APIView):
-    class FilterSerializer(TimeRangePageFilter):
-        account = serializers.CharField(
-            required=False, max_length=64, help_text="Only transactions into or out of it."
-        )
-        status = serializers.ChoiceField(choices=Transaction.Status.choices, required=False)
-
-    class OutputSerializer(serializers.Serializer):
-        transactions = TransactionOutputSerializer(many=True)
-        nextCursor = serializers.CharField(
-            allow_null=True, help_text="Pass as `cursor` for the next page; null on the last."
-        )
-
-    @extend_schema(
-        operation_id="transactions_list",
-        parameters=[FilterSerializer],
+        parameters=[ListFilterSerializer],
         responses={
-            200: OutputSerializer,
+            200: ListOutputSerializer,
             400: ErrorSerializer,
             404: error_response("`account` is unknown or not the caller's."),
         },
     )
-    def get(self, request):
-        filters = TransactionListApi.FilterSerializer(data=request.query_params)
+    def list(self, request):
+        filters = self.ListFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         data = filters.validated_data
         page = transaction_list(
@@ -223,28 +222,20 @@ class TransactionListApi(APIView):
             limit=data["limit"],
         )
         output = {"transactions": page.items, "nextCursor": page.next_cursor}
-        return Response(TransactionListApi.OutputSerializer(output).data)
+        return Response(self.ListOutputSerializer(output).data)
 
-
-class TransactionDetailApi(APIView):
-    class OutputSerializer(serializers.Serializer):
-        transaction = TransactionOutputSerializer()
-
-    @extend_schema(responses={200: OutputSerializer})
-    def get(self, request, transaction_id: str):
+    @extend_schema(responses={200: DetailOutputSerializer})
+    def retrieve(self, request, transaction_id: str):
         found = transaction_get(user=request.user, transaction_id=transaction_id)
-        return Response(self.OutputSerializer({"transaction": found}).data)
-
-
-class TransactionReverseApi(APIView):
-    class InputSerializer(IdempotencyKeyInput):
-        reason = serializers.CharField(max_length=255, help_text="Why, kept on the reversal.")
+        return Response(self.DetailOutputSerializer({"transaction": found}).data)
 
     @extend_schema(
-        request=InputSerializer, responses={201: TransactionResultSerializer, **_WRITE_RESPONSES}
+        request=ReverseInputSerializer,
+        responses={201: TransactionResultSerializer, **_WRITE_RESPONSES},
     )
-    def post(self, request, transaction_id: str):
-        data = _validated(self.InputSerializer, request)
+    @action(detail=True, methods=["post"])
+    def reverse(self, request, transaction_id: str):
+        data = _validated(self.ReverseInputSerializer, request)
         return _respond(
             lambda: transaction_reverse(
                 initiator=request.user,
@@ -253,4 +244,27 @@ class TransactionReverseApi(APIView):
                 reason=data["reason"],
             ),
             "Transaction reversed successfully",
+        )
+
+
+class InitialFundsViewSet(viewsets.ViewSet):
+    """`/api/transactions/system/initial-funds`: a system user seeds an account."""
+
+    class CreateInputSerializer(IdempotentWriteInput):
+        toAccount = serializers.CharField(max_length=64)
+
+    @extend_schema(
+        request=CreateInputSerializer,
+        responses={201: TransactionResultSerializer, **_WRITE_RESPONSES},
+    )
+    def create(self, request):
+        data = _validated(self.CreateInputSerializer, request)
+        return _respond(
+            lambda: initial_funds_create(
+                initiator=request.user,
+                to_account_id=data["toAccount"],
+                amount=data["amount"],
+                idempotency_key=data["idempotencyKey"],
+            ),
+            "Initial Funds Transaction Completed Successfully.",
         )

@@ -1,24 +1,8 @@
-from django.urls import path
+from bankledger.core.routers import OptionalSlashRouter
+from transactions.apis import InitialFundsViewSet, TransactionViewSet
 
-from transactions.apis import (
-    InitialFundsCreateApi,
-    TransactionCreateApi,
-    TransactionDetailApi,
-    TransactionListApi,
-    TransactionReverseApi,
-)
+router = OptionalSlashRouter()
+router.register("transactions/system/initial-funds", InitialFundsViewSet, basename="initial-funds")
+router.register("transactions", TransactionViewSet, basename="transaction")
 
-
-class TransactionsRootApi(TransactionCreateApi, TransactionListApi):
-    """`/api/transactions` answers POST (transfer) and GET (history)."""
-
-
-root = TransactionsRootApi.as_view()
-
-urlpatterns = [
-    path("system/initial-funds", InitialFundsCreateApi.as_view(), name="initial-funds"),
-    path("<str:transaction_id>", TransactionDetailApi.as_view(), name="transaction-detail"),
-    path(
-        "<str:transaction_id>/reverse", TransactionReverseApi.as_view(), name="transaction-reverse"
-    ),
-]
+urlpatterns = router.urls

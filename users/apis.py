@@ -1,8 +1,8 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from bankledger.core.schema import error_response
 from users.cookies import clear_token_cookie, set_token_cookie
@@ -27,72 +27,72 @@ def _authenticated_response(user, http_status: int) -> Response:
     return response
 
 
-class UserRegisterApi(APIView):
-    authentication_classes = []
-    permission_classes = [AllowAny]
+# Register and log in are open to anyone; a stale `token` cookie must not turn them into 401s.
+_OPEN = {"authentication_classes": [], "permission_classes": [AllowAny]}
 
-    class InputSerializer(serializers.Serializer):
+
+class UserViewSet(viewsets.ViewSet):
+    """`/api/auth`: register, log in, log out, and who the caller is."""
+
+    class RegisterInputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=150)
         email = serializers.EmailField(max_length=254)
         password = serializers.CharField(max_length=512, trim_whitespace=False)
 
+    class LoginInputSerializer(serializers.Serializer):
+        email = serializers.CharField(max_length=254)
+        password = serializers.CharField(max_length=512, trim_whitespace=False)
+
+    class LogoutOutputSerializer(serializers.Serializer):
+        message = serializers.CharField()
+
+    class MeOutputSerializer(serializers.Serializer):
+        _id = serializers.UUIDField(source="id")
+        name = serializers.CharField()
+        email = serializers.EmailField()
+        systemUser = serializers.BooleanField(source="is_system")
+
     @extend_schema(
-        request=InputSerializer,
+        request=RegisterInputSerializer,
         responses={
             201: AuthOutputSerializer,
             422: error_response("`email_taken` (with `status: failed`)."),
         },
     )
-    def post(self, request):
-        data = self.InputSerializer(data=request.data)
+    @action(detail=False, methods=["post"], **_OPEN)
+    def register(self, request):
+        data = self.RegisterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = user_create(**data.validated_data)
         return _authenticated_response(user, status.HTTP_201_CREATED)
 
-
-class UserLoginApi(APIView):
-    authentication_classes = []
-    permission_classes = [AllowAny]
-
-    class InputSerializer(serializers.Serializer):
-        email = serializers.CharField(max_length=254)
-        password = serializers.CharField(max_length=512, trim_whitespace=False)
-
     @extend_schema(
-        request=InputSerializer,
+        request=LoginInputSerializer,
         responses={
             200: AuthOutputSerializer,
             401: error_response("`invalid_credentials`: Email or password is INVALID."),
             429: error_response("`too_many_attempts`, with `Retry-After`."),
         },
     )
-    def post(self, request):
-        data = self.InputSerializer(data=request.data)
+    @action(detail=False, methods=["post"], **_OPEN)
+    def login(self, request):
+        data = self.LoginInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = user_login(**data.validated_data, client_address=request.META.get("REMOTE_ADDR", ""))
         return _authenticated_response(user, status.HTTP_200_OK)
 
-
-class UserLogoutApi(APIView):
-    class OutputSerializer(serializers.Serializer):
-        message = serializers.CharField()
-
-    @extend_schema(request=None, responses={200: OutputSerializer})
-    def post(self, request):
+    @extend_schema(request=None, responses={200: LogoutOutputSerializer})
+    @action(detail=False, methods=["post"])
+    def logout(self, request):
         token_revoke(token=request.auth)
-        response = Response({"message": "User logged out successfully"})
+        response = Response(
+            self.LogoutOutputSerializer({"message": "User logged out successfully"}).data
+        )
         clear_token_cookie(response)
         return response
 
-
-class UserMeApi(APIView):
-    class OutputSerializer(serializers.Serializer):
-        _id = serializers.UUIDField(source="id")
-        name = serializers.CharField()
-        email = serializers.EmailField()
-        systemUser = serializers.BooleanField(source="is_system")
-
-    @extend_schema(responses={200: OutputSerializer})
-    def get(self, request):
+    @extend_schema(responses={200: MeOutputSerializer})
+    @action(detail=False)
+    def me(self, request):
         """The caller. The one response that shows `systemUser`, so a client can tell."""
-        return Response(UserMeApi.OutputSerializer(request.user).data)
+        return Response(self.MeOutputSerializer(request.user).data)

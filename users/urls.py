@@ -1,10 +1,7 @@
-from django.urls import path
+from bankledger.core.routers import OptionalSlashRouter
+from users.apis import UserViewSet
 
-from users.apis import UserLoginApi, UserLogoutApi, UserMeApi, UserRegisterApi
+router = OptionalSlashRouter()
+router.register("auth", UserViewSet, basename="auth")
 
-urlpatterns = [
-    path("register", UserRegisterApi.as_view(), name="auth-register"),
-    path("login", UserLoginApi.as_view(), name="auth-login"),
-    path("logout", UserLogoutApi.as_view(), name="auth-logout"),
-    path("me", UserMeApi.as_view(), name="auth-me"),
-]
+urlpatterns = router.urls

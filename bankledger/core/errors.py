@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, OperationalError
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
@@ -98,8 +99,10 @@ def _render_api_exception(exc: drf.APIException) -> Response:
     return Response(body(str(exc.detail), code), exc.status_code, headers=headers)
 
 
+@csrf_exempt
 def json_not_found(request, exception=None, *args, **kwargs):
-    """404 for any path under /api/ that no route matches."""
+    """404 for any path under /api/ that no route matches, whatever the method: exempt from
+    Django's CSRF check, which would otherwise answer an unmatched POST with its HTML 403."""
     return JsonResponse(body("Not found.", "not_found"), status=404)
 
 

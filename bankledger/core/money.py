@@ -2,6 +2,7 @@
 amount into an exact `Decimal` and rendering integer minor units back as a decimal string.
 Inside the service money is always an `int` count of minor units."""
 
+import difflib
 import re
 from decimal import Decimal
 from functools import cache
@@ -9,6 +10,12 @@ from functools import cache
 import iso4217
 
 from bankledger.core.parsers import ExponentNumber
+
+# Accounts open in this currency unless told otherwise (API.md, `POST /accounts`).
+DEFAULT_CURRENCY = "INR"
+
+# How an amount must look, for every caller's error message (API, admin, commands).
+AMOUNT_FORMAT = "a positive decimal number or string such as 500 or 500.50"
 
 _DECIMAL_STRING = re.compile(r"(?:0|[1-9][0-9]*)(?:\.[0-9]+)?", re.ASCII)
 _MAX_STRING_LENGTH = 40
@@ -26,22 +33,38 @@ def currency_exponent(code: str) -> int | None:
         return None
 
 
+@cache
+def currency_codes() -> tuple[str, ...]:
+    """Every currency an account may hold: the ISO 4217 codes that have a minor unit."""
+    return tuple(sorted(c.code for c in iso4217.Currency if c.exponent is not None))
+
+
+def currency_normalize(code: str) -> str:
+    """Codes are accepted in any case and kept upper case: `eur` -> `EUR`."""
+    return code.upper()
+
+
+def currency_close_matches(code: str) -> list[str]:
+    """Known codes that look like `code` (a typo's likely intent), closest first."""
+    return difflib.get_close_matches(code.upper(), currency_codes(), n=3, cutoff=0.6)
+
+
 def parse_amount(value) -> Decimal | None:
-    """The exact decimal a request sent, or None when it is not a plain positive-looking
-    decimal (booleans, null, containers, NaN, exponent notation, signs, spaces)."""
+    """The exact positive decimal a request, a form or a command line gave, or None when it is
+    not a plain positive decimal (zero, booleans, null, containers, NaN, exponent notation,
+    signs, spaces). The one parser every caller shares; bounds and the currency's decimal
+    places are the services' to check."""
     if isinstance(value, bool | ExponentNumber):
         return None
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, Decimal):
-        return value if value.is_finite() else None
-    if (
+    if isinstance(value, int | Decimal) or (
         isinstance(value, str)
         and len(value) <= _MAX_STRING_LENGTH
         and _DECIMAL_STRING.fullmatch(value)
     ):
-        return Decimal(value)
-    return None
+        amount = Decimal(value)
+    else:
+        return None
+    return amount if amount.is_finite() and amount > 0 else None
 
 
 def decimal_places(amount: Decimal) -> int:

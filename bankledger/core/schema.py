@@ -2,9 +2,10 @@
 the nested Input/Output serializers of the house style. (The authentication schemes are
 described beside their class, in `users.authentication`.)
 
-drf-spectacular names a component after the serializer class alone, so every view's nested
-`InputSerializer` would collide; naming it after the view (`AccountCreateApi.InputSerializer`
--> `AccountCreate`) keeps each one distinct. The error responses every endpoint can give (401,
+drf-spectacular names a component after the serializer class alone, so every viewset's nested
+`CreateInputSerializer` would collide; naming it after the resource and the verb
+(`AccountViewSet.CreateInputSerializer` -> `AccountCreate`, `HealthCheckApi.OutputSerializer`
+-> `HealthCheck`) keeps each one distinct. The error responses every endpoint can give (401,
 403, 404, 400, 413, 415, 503) are added here once instead of on every view."""
 
 from drf_spectacular import openapi
@@ -40,13 +41,29 @@ _ERRORS = {
 }
 
 
+def paths_without_optional_slash(endpoints, **kwargs):
+    """A preprocessing hook: the schema names each route once, as the contract spells it
+    (`/api/accounts`), though the routers also answer it with one trailing slash."""
+    return [
+        (path.removesuffix("/") if regex.endswith("/?$") else path, regex, method, callback)
+        for path, regex, method, callback in endpoints
+    ]
+
+
 class AutoSchema(openapi.AutoSchema):
     def get_serializer_name(self, serializer, direction):
         outer, _, inner = type(serializer).__qualname__.rpartition(".")
-        if not outer.endswith("Api"):
+        if not outer.endswith(("Api", "ViewSet")):
             return super().get_serializer_name(serializer, direction)
-        role = inner.removesuffix("Serializer").removeprefix("Input").removeprefix("Output")
-        return outer.removesuffix("Api") + role
+        verb = inner.removesuffix("Serializer").removesuffix("Input").removesuffix("Output")
+        return self._resource(outer) + verb
+
+    def _resource(self, outer: str) -> str:
+        """The view's name without its suffix, unless the view names its resource itself (the
+        ledger's `AccountLedgerViewSet` describes accounts)."""
+        if type(self.view).__qualname__ == outer and hasattr(self.view, "schema_resource"):
+            return self.view.schema_resource
+        return outer.removesuffix("Api").removesuffix("ViewSet")
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)

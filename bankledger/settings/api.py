@@ -15,7 +15,6 @@ REST_FRAMEWORK = {
 
 # The most a single transfer (or initial funding) may move, in minor units, inclusive.
 MAX_TRANSFER_MINOR_UNITS = env.int("MAX_TRANSFER_MINOR_UNITS", default=10**13)
-DEFAULT_CURRENCY = "INR"
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "bankledger API",
@@ -33,6 +32,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api",
+    "PREPROCESSING_HOOKS": ["bankledger.core.schema.paths_without_optional_slash"],
     "ENUM_NAME_OVERRIDES": {
         "AccountStatusEnum": "accounts.models.Account.Status",
         "TransactionStatusEnum": "transactions.models.Transaction.Status",

@@ -26,11 +26,29 @@ def test_open_account_in_another_iso_currency(api, currency):
     assert response.json()["account"]["currency"] == currency
 
 
-@pytest.mark.parametrize("currency", ["XYZ", "usd", "US", "XAU", "", 5, None])
+@pytest.mark.parametrize(("sent", "stored"), [("eur", "EUR"), ("uSd", "USD"), ("jpy", "JPY")])
+def test_a_currency_code_in_any_case_is_stored_upper_case(api, sent, stored):
+    response = api.post("/api/accounts", {"currency": sent}, format="json")
+    assert response.status_code == 201
+    assert response.json()["account"]["currency"] == stored
+    assert Account.objects.get().currency == stored
+
+
+@pytest.mark.parametrize("currency", ["XYZ", "US", "XAU", "usdd", "", 5, None])
 def test_unknown_currency_is_400_and_opens_nothing(api, currency):
     response = api.post("/api/accounts", {"currency": currency}, format="json")
     assert response.status_code == 400
+    assert "currency" in response.json()["errors"]
     assert not Account.objects.exists()
+
+
+@pytest.mark.parametrize(("typo", "meant"), [("EUX", "EUR"), ("usx", "USD"), ("INN", "INR")])
+def test_an_unknown_currency_names_the_codes_that_look_close(api, typo, meant):
+    response = api.post("/api/accounts", {"currency": typo}, format="json")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "unknown_currency"
+    assert meant in body["message"] and meant in body["errors"]["currency"][0]
 
 
 def test_list_shows_only_the_callers_accounts(api, user, make_user, make_account):

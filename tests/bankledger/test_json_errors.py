@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 import accounts.apis
 
 
-@pytest.mark.parametrize("path", ["/api/nope", "/api/", "/api", "/api/accounts/balance/x/y"])
+@pytest.mark.parametrize("path", ["/api/nope", "/api//", "/api/accounts/balance/x/y"])
 def test_unknown_route_is_json_404(db, path):
     response = APIClient().get(path)
     assert response.status_code == 404

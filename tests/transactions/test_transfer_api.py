@@ -150,3 +150,27 @@ def test_whole_balance_can_be_sent(api, accounts):
 def test_transfers_need_authentication(client_anon, accounts):
     response = client_anon.post(URL, body(*accounts), format="json")
     assert response.status_code == 401
+
+
+def test_every_missing_or_invalid_field_is_reported_in_one_400(api, accounts):
+    sender, receiver = accounts
+    sent = {"fromAccount": str(sender.id), "toAccount": str(receiver.id)}
+    response = api.post(URL, sent, format="json")
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"amount", "idempotencyKey"}
+
+    response = api.post(URL, {"amount": "1.001x", "idempotencyKey": "k" * 256}, format="json")
+    assert set(response.json()["errors"]) == {
+        "fromAccount",
+        "toAccount",
+        "amount",
+        "idempotencyKey",
+    }
+    assert not Transaction.objects.filter(kind="TRANSFER").exists()
+
+
+def test_a_key_in_the_header_counts_while_other_fields_are_reported(api, accounts):
+    sender, receiver = accounts
+    sent = {"fromAccount": str(sender.id), "toAccount": str(receiver.id)}
+    response = api.post(URL, sent, format="json", HTTP_IDEMPOTENCY_KEY="hdr")
+    assert set(response.json()["errors"]) == {"amount"}

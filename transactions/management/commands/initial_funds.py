@@ -3,7 +3,7 @@ import uuid
 from django.core.management.base import BaseCommand, CommandError
 
 from bankledger.core.errors import ApplicationError
-from bankledger.core.money import format_minor_units, parse_amount
+from bankledger.core.money import AMOUNT_FORMAT, format_minor_units, parse_amount
 from ledger.exceptions import TransferRefused
 from transactions.services import initial_funds_create
 from users.models import User
@@ -34,7 +34,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--to", required=True, metavar="ACCOUNT", help="the account's id")
         parser.add_argument(
-            "--amount", required=True, help="in major units, e.g. 500 or 500.50 (INR)"
+            "--amount", required=True, help="in the account's major units, e.g. 500 or 500.50"
         )
         parser.add_argument(
             "--key",
@@ -50,10 +50,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, to, amount, key, as_email, **options):
         parsed = parse_amount(amount)
-        if parsed is None or parsed <= 0:
-            raise CommandError(
-                f"--amount must be a positive decimal such as 500.50, not {amount!r}."
-            )
+        if parsed is None:
+            raise CommandError(f"--amount must be {AMOUNT_FORMAT}, not {amount!r}.")
         if key is not None and not 0 < len(key) <= 255:
             raise CommandError("--key must be between 1 and 255 characters.")
         key = key or f"cli-{uuid.uuid4()}"
