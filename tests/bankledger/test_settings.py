@@ -62,5 +62,6 @@ def test_replica_urls_add_aliases_mirrored_in_tests_the_router_and_the_pin_middl
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
-        "['replica1', 'replica2'] ['bankledger.core.replicas.ReplicaRouter'] True ['default', 'default']"
+        "['replica1', 'replica2'] ['bankledger.core.replicas.ReplicaRouter'] True "
+        "['default', 'default']"
     )
