@@ -85,7 +85,8 @@ class Stats:
     # Set while the outage is measured: clients hold their next request, so the probe measures
     # the app's answer and not the queue of a dozen clients in front of four sync workers.
     paused: threading.Event = field(default_factory=threading.Event)
-    # (monotonic time, definitive?) of every answer, for the write-unavailability window.
+    # (monotonic time, HTTP status or None when ambiguous) of every answer, for the
+    # write-unavailability window.
     answers: list = field(default_factory=list)
 
     def drain(self, timeout: float) -> None:
@@ -136,7 +137,7 @@ def send_until_definitive(
                 stats.inflight -= 1
         reason = ambiguous_reason(response, error)
         with stats.lock:
-            stats.answers.append((time.monotonic(), reason is None))
+            stats.answers.append((time.monotonic(), None if reason else response.status_code))
         if reason is None:
             outcome.status = response.status_code
             with contextlib.suppress(ValueError):

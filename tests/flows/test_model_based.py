@@ -4,7 +4,7 @@ and close, and checks every answer against `LedgerModel`. After every step every
 account status and transaction status in the database must equal the model's, and
 `verify_ledger` must pass. Each sequence runs in a savepoint rolled back at its end.
 
-Size: `MODEL_EXAMPLES` sequences of at most `MODEL_STEPS` steps (CI: 25 x 30; `make fuzz`
+Size: `MODEL_EXAMPLES` sequences of at most `MODEL_STEPS` steps (CI: 15 x 25; `make fuzz`
 runs more). One rule per capability: to add holds, limits or batches, add the model's method
 in `ledger_model.py` and one `@rule` here."""
 
@@ -47,8 +47,8 @@ from tests.flows.ledger_model import (
 from transactions.models import Transaction
 from users.services import token_issue
 
-EXAMPLES = int(os.environ.get("MODEL_EXAMPLES", 25))
-STEPS = int(os.environ.get("MODEL_STEPS", 30))
+EXAMPLES = int(os.environ.get("MODEL_EXAMPLES", 15))
+STEPS = int(os.environ.get("MODEL_STEPS", 25))
 _names = itertools.count()
 
 amounts = st.integers(min_value=1, max_value=50_000)
