@@ -119,6 +119,9 @@ def run(args, cluster: PatroniCluster, app: App, stats: Stats, report: dict) -> 
         for thread in clients:
             thread.join()
     report["window"] = write_window(stats, killed_at)
+    # A cancelled wait for the standby (a statement timeout or a terminated backend during
+    # COMMIT) leaves a commit that PostgreSQL reports as done though only the primary has it.
+    report["unreplicated"] = cluster.unreplicated_commits()
     seeded = {u["accounts"][0]: STARTING_BALANCE for u in users}
     return verify(stats.outcomes, seeded, app.env)
 
@@ -129,7 +132,9 @@ def print_report(stats: Stats, report: dict, result: dict, tail: str) -> int:
     failures["no new leader after the kill"] = int(report.get("promoted_after") is None)
     failures["old primary did not rejoin as standby"] = int(report.get("rejoined_after") is None)
     failures["writes never came back after the kill"] = int(failed is not None and not recovered)
+    failures["commits acknowledged without the standby"] = report.get("unreplicated", 0)
     print_rows("ha-chaos run", rows)
+    print(f"{'commits not on the standby':<31}{report.get('unreplicated')}")
     print(f"{'failover':<31}{report.get('old_leader')} -> {report.get('new_leader')}")
     for name, key in [
         ("promoted after kill", "promoted_after"),

@@ -168,6 +168,14 @@ class PatroniCluster:
         )
         return roles == ["leader", "sync_standby"]
 
+    def unreplicated_commits(self) -> int:
+        """Commits whose wait for the synchronous standby was cancelled: PostgreSQL reports
+        them to the client as done though only the primary has them."""
+        return sum(
+            log.read_text(errors="replace").count("canceling wait for synchronous replication")
+            for log in self.dir.glob("node*.log")
+        )
+
     def postmaster_pids(self, node: Node) -> list[int]:
         """The node's postmaster and its children: its PostgreSQL as the OS sees it."""
         pid_file = self.dir / node.name / "postmaster.pid"
