@@ -59,7 +59,7 @@ def lag_tolerant(selector):
 
     @functools.wraps(selector)
     def wrapper(*args, **kwargs):
-        alias = _replica_for_read()
+        alias = _read_alias.get() or _replica_for_read()  # a nested selector keeps the choice
         token = _read_alias.set(alias)
         try:
             result = selector(*args, **kwargs)
