@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 2000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint format clean contract chaos audit bench bench-sqlite bench-tools
+.PHONY: run test install lint format clean contract chaos ha-chaos ha-tools fuzz audit bench bench-sqlite bench-tools
 
 # Development defaults for the two commands; production sets DEBUG=false and a JWT_SECRET.
 run test: export DEBUG ?= true
@@ -38,6 +38,26 @@ contract: $(STAMP)
 CHAOS_DURATION ?= 90
 chaos: $(STAMP)
 	$(BIN)/python -m tests.chaos.run --duration $(CHAOS_DURATION)
+
+# Failover: etcd and two PostgreSQL nodes under Patroni (synchronous replication, strict) on
+# 5510-5511 (Patroni REST 8350-8351, etcd 23790-23791), gunicorn on 8360 through a multi-host
+# read-write connection string; the primary's PostgreSQL is SIGKILLed under load. Exits 1 if
+# anything is lost. Installs Debian's patroni and etcd-server when missing.
+HA_CHAOS_DURATION ?= 90
+ha-chaos: $(STAMP) ha-tools
+	$(BIN)/python -m tests.chaos.ha --duration $(HA_CHAOS_DURATION)
+
+ha-tools:
+	@command -v patroni >/dev/null && command -v etcd >/dev/null || \
+	  { apt-get update && apt-get install -y patroni etcd-server || \
+	    { sudo apt-get update && sudo apt-get install -y patroni etcd-server; }; }
+
+# The model-based test, longer than in `make test`: FUZZ_EXAMPLES sequences of FUZZ_STEPS steps.
+FUZZ_EXAMPLES ?= 200
+FUZZ_STEPS ?= 50
+fuzz: $(STAMP)
+	MODEL_EXAMPLES=$(FUZZ_EXAMPLES) MODEL_STEPS=$(FUZZ_STEPS) \
+	  $(BIN)/python -m pytest tests/flows/test_model_based.py -q $(PYTEST_ARGS)
 
 # Known vulnerabilities in the installed dependencies (pip-audit).
 audit: $(STAMP)

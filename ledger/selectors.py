@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import Account
 from bankledger.core.pagination import InvalidCursor, Page, cursor_decode, page_from
+from bankledger.core.replicas import lag_tolerant
 from ledger.models import LedgerEntry
 
 
@@ -85,6 +86,7 @@ def ledger_verify(*, limit: int = 50) -> LedgerReport:
     return report
 
 
+@lag_tolerant
 def balance_as_of(*, account: Account, moment: datetime) -> int:
     """The account's balance at `moment`, in minor units: the balance-after of its latest entry
     at or before then, found with one descent of the (account, created_at, id) index rather
@@ -98,6 +100,7 @@ def balance_as_of(*, account: Account, moment: datetime) -> int:
     return latest if latest is not None else 0
 
 
+@lag_tolerant
 def statement_entries(
     *,
     account: Account,

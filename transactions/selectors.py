@@ -13,6 +13,7 @@ from accounts.models import Account
 from accounts.selectors import account_get_visible
 from bankledger.core.ids import parse_id
 from bankledger.core.pagination import InvalidCursor, Page, cursor_decode, page_from
+from bankledger.core.replicas import lag_tolerant
 from transactions.exceptions import TransactionNotFound
 from transactions.models import Transaction
 from users.models import User
@@ -47,6 +48,7 @@ def _after(cursor: str) -> Q:
     return Q(created_at__lt=moment) | Q(created_at=moment, id__lt=key)
 
 
+@lag_tolerant
 def transaction_list(
     *,
     user: User,

@@ -1,12 +1,32 @@
-"""The database, chosen by `DATABASE_URL`: an SQLite file by default, PostgreSQL in production."""
+"""The database, chosen by `DATABASE_URL`: an SQLite file by default, PostgreSQL in production,
+with optional read replicas (`DATABASE_REPLICA_URLS`, see `bankledger.core.replicas`)."""
 
 from django.core.exceptions import ImproperlyConfigured
 
+from .base import MIDDLEWARE
 from .environment import BASE_DIR, env
 
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
+
+
+def _postgresql(database: dict) -> dict:
+    database.setdefault("OPTIONS", {})
+    # A database that is down must answer 503 within seconds, not hang a worker.
+    database["OPTIONS"].setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3)
+    )
+    # A database that stops answering mid-query frees the worker with a 503 after this many
+    # seconds (0: no limit). verify_ledger and the benchmarks lift it for their long queries.
+    timeout_ms = int(env.float("DATABASE_STATEMENT_TIMEOUT", default=5) * 1000)
+    database["OPTIONS"]["options"] = (
+        database["OPTIONS"].get("options", "") + f" -c statement_timeout={timeout_ms}"
+    ).strip()
+    database["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    database["CONN_HEALTH_CHECKS"] = True
+    return database
+
 
 _db = DATABASES["default"]
 if _db["ENGINE"] == "django.db.backends.sqlite3":
@@ -25,16 +45,22 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # A real file for the test database too: threads in the concurrency tests need to share it.
     _db["TEST"] = {"NAME": str(BASE_DIR / env("TEST_DATABASE_NAME", default="test_db.sqlite3"))}
 else:
-    _db.setdefault("OPTIONS", {})
-    # A database that is down must answer 503 within seconds, not hang a worker.
-    _db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3))
-    # A database that stops answering mid-query frees the worker with a 503 after this many
-    # seconds (0: no limit). verify_ledger and the benchmarks lift it for their long queries.
-    _timeout_ms = int(env.float("DATABASE_STATEMENT_TIMEOUT", default=5) * 1000)
-    _db["OPTIONS"]["options"] = (
-        _db["OPTIONS"].get("options", "") + f" -c statement_timeout={_timeout_ms}"
-    ).strip()
-    _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    _db["CONN_HEALTH_CHECKS"] = True
+    # DATABASE_URL may list several hosts (libpq's multi-host form, e.g.
+    # `postgres://u@h1:5432,h2:5432/db?target_session_attrs=read-write`): libpq tries each in
+    # turn and keeps the one that takes writes, so a failover needs no change here.
+    _postgresql(_db)
     if env("TEST_DATABASE_NAME", default=""):
         _db["TEST"] = {"NAME": env("TEST_DATABASE_NAME")}
+
+# Streaming replicas for the reads that tolerate lag, `replica1`, `replica2`, ... The test
+# runner points them at the test database instead of creating their own.
+REPLICA_DATABASES = []
+for _number, _url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[]), start=1):
+    _alias = f"replica{_number}"
+    DATABASES[_alias] = {**_postgresql(env.db_url_config(_url)), "TEST": {"MIRROR": "default"}}
+    REPLICA_DATABASES.append(_alias)
+# Seconds a user who wrote reads only from the primary, so they see their own writes.
+REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=5)
+if REPLICA_DATABASES:
+    DATABASE_ROUTERS = ["bankledger.core.replicas.ReplicaRouter"]
+    MIDDLEWARE = [*MIDDLEWARE, "bankledger.core.replicas.ReplicaPinMiddleware"]

@@ -37,3 +37,31 @@ def test_check_deploy_reports_nothing_under_production_settings():
     result = _run("check", "--deploy", "--fail-level", "WARNING", DEBUG="false", JWT_SECRET=STRONG)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+_REPLICA_SETTINGS = (
+    "from django.conf import settings as s; "
+    "print(s.REPLICA_DATABASES, s.DATABASE_ROUTERS, "
+    "'bankledger.core.replicas.ReplicaPinMiddleware' in s.MIDDLEWARE, "
+    "[s.DATABASES[a].get('TEST', {}).get('MIRROR') for a in s.REPLICA_DATABASES])"
+)
+
+
+def test_no_replica_configured_installs_no_router_and_no_middleware():
+    result = _run(
+        "shell", "--no-imports", "-c", _REPLICA_SETTINGS, DEBUG="true", DATABASE_REPLICA_URLS=""
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["[]", "[]", "False", "[]"]
+
+
+def test_replica_urls_add_aliases_mirrored_in_tests_the_router_and_the_pin_middleware():
+    urls = "postgres://u@127.0.0.1:5433/db,postgres://u@127.0.0.1:5434/db"
+    result = _run(
+        "shell", "--no-imports", "-c", _REPLICA_SETTINGS, DEBUG="true", DATABASE_REPLICA_URLS=urls
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "['replica1', 'replica2'] ['bankledger.core.replicas.ReplicaRouter'] True "
+        "['default', 'default']"
+    )
