@@ -13,13 +13,9 @@ from django.db import IntegrityError, transaction
 from rest_framework_simplejwt.exceptions import TokenError
 
 from users.exceptions import EmailTaken, InvalidCredentials, LoginThrottled, WeakPassword
-from users.models import User
+from users.models import User, normalize_email
 from users.tasks import welcome_email_send
 from users.tokens import AccessToken
-
-
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
 
 
 def user_create(

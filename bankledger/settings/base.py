@@ -10,7 +10,9 @@ PORT = env.int("PORT", default=2000)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Before Django's admin: its templates (the admin's header and stylesheet) come first.
+    "bankledger.adminsite",
+    "bankledger.adminsite.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -62,6 +64,8 @@ TEMPLATES = [
 ]
 
 LANGUAGE_CODE = "en-us"
+# Dates and times as the admin shows them: "2026-11-30 14:05:09 UTC".
+FORMAT_MODULE_PATH = ["bankledger.adminsite.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -91,3 +95,7 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 APPEND_SLASH = False
+
+# The admin's funding page asks for a confirmation before it posts what the same system user
+# posted to the same account for the same amount within this many seconds.
+ADMIN_REPEAT_WINDOW = env.int("ADMIN_REPEAT_WINDOW", default=10 * 60)
