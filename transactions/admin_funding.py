@@ -169,7 +169,7 @@ class InitialFundsPageMixin:
             )
         except TransferRefused as refusal:
             # Recorded as FAILED and replayed for this key: the next attempt needs a new one.
-            text = f"Refused: {error_line(refusal)} Key {key}; a new key is filled in below."
+            text = f"Refused: {error_line(refusal)} A new key is filled in below."
             self.message_user(request, text, messages.ERROR)
             data = request.POST.copy()
             data["idempotency_key"] = _new_key()
