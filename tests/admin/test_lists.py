@@ -44,7 +44,6 @@ def test_the_header_names_bankledger_and_view_site_opens_the_api_docs(system_use
 def test_the_transaction_list_shows_short_ids_grouped_amounts_and_zoned_times(
     system_user, two_accounts
 ):
-    mine, _ = two_accounts
     tx = Transaction.objects.get(idempotency_key="t1")
     body = _client(system_user).get("/admin/transactions/transaction/").content.decode()
     assert f'title="{tx.id}">{str(tx.id)[:8]}</span>' in body
