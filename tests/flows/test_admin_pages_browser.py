@@ -53,7 +53,7 @@ def ledger(system_user, make_user, make_account, fund):
         account_id=str(usd.id), actor=system_user, reason="Chargeback review " + "long " * 30
     )
     email_create(
-        key=f"transfer:{big.id}:debit",
+        key=f"welcome:{naman.id}",
         to=naman.email,
         template="emails/welcome",
         context={"name": naman.name, "email": naman.email},
