@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 2000
+# `make run` listens on this machine only; HOST=0.0.0.0 opens it to the network.
+HOST ?= 127.0.0.1
 STAMP := $(VENV)/.installed
 
 .PHONY: run test install lint format clean contract chaos ha-chaos ha-tools fuzz audit bench bench-sqlite bench-tools
@@ -24,7 +26,7 @@ run: $(STAMP)
 	# The email worker runs beside the server and stops with it (Ctrl-C included).
 	$(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

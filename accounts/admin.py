@@ -1,12 +1,22 @@
+import uuid
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.db.models import Q
 
 from accounts.models import Account, AccountStatusChange
 from accounts.services import account_close, account_freeze, account_unfreeze
-from bankledger.core.admin_mixins import SearchByIdMixin, StaffBrowseOnlyMixin, is_system_user
-from bankledger.core.errors import ApplicationError
-from bankledger.core.money import format_minor_units
+from bankledger.core.admin_mixins import (
+    SearchByIdMixin,
+    StaffBrowseOnlyMixin,
+    id_html,
+    is_system_user,
+    money_html,
+)
+from bankledger.core.errors import ApplicationError, error_line
+from bankledger.core.ids import short_id
+from bankledger.core.money import format_money
 
 _FIELDS = (
     "id",
@@ -18,6 +28,46 @@ _FIELDS = (
     "created_at",
     "updated_at",
 )
+
+
+def account_label(account: Account) -> str:
+    """How a person recognises an account in a picker or a filter: owner, balance, short id."""
+    label = (
+        f"{account.user.name} <{account.user.email}> · "
+        f"{format_money(account.balance, account.currency)} · {short_id(account.pk)}"
+    )
+    return label if account.status == Account.Status.ACTIVE else f"{label} · {account.status}"
+
+
+class AccountFilter(admin.SimpleListFilter):
+    """`?account=<id>`: the rows of one account, as linked from the account's page. Listed in
+    the side bar only while it is set, naming the account, so it can be cleared there."""
+
+    title = "account"
+    parameter_name = "account"
+    # The model's account foreign keys: a row belongs to the account if any of them is it.
+    account_fields: tuple[str, ...] = ("account",)
+
+    def _account_id(self) -> uuid.UUID | None:
+        try:
+            return uuid.UUID(self.value())
+        except ValueError:
+            return None
+
+    def lookups(self, request, model_admin):
+        if not self.value():
+            return []
+        account = Account.objects.select_related("user").filter(pk=self._account_id()).first()
+        return [(self.value(), account_label(account) if account else "unknown account")]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        account_id = self._account_id()
+        match = Q(pk__in=[])
+        for field in self.account_fields if account_id else ():
+            match |= Q(**{f"{field}_id": account_id})
+        return queryset.filter(match)
 
 
 class StatusActionForm(ActionForm):
@@ -40,7 +90,7 @@ class AccountAdmin(SearchByIdMixin, StaffBrowseOnlyMixin, admin.ModelAdmin):
     services (the same rules as the API), each refusal reported as a message."""
 
     list_display = (
-        "id",
+        "short_id",
         "owner_email",
         "status",
         "currency",
@@ -50,7 +100,7 @@ class AccountAdmin(SearchByIdMixin, StaffBrowseOnlyMixin, admin.ModelAdmin):
     )
     list_filter = ("status", "currency", "is_funding")
     list_select_related = ("user",)
-    search_fields = ("user__email",)
+    search_fields = ("user__email", "user__name")
     ordering = ("-created_at",)
     fields = _FIELDS
     readonly_fields = _FIELDS
@@ -58,13 +108,17 @@ class AccountAdmin(SearchByIdMixin, StaffBrowseOnlyMixin, admin.ModelAdmin):
     action_form = StatusActionForm
     actions = ("freeze", "unfreeze", "close")
 
+    @admin.display(description="id", ordering="id")
+    def short_id(self, account: Account):
+        return id_html(account.pk)
+
     @admin.display(description="owner", ordering="user__email")
     def owner_email(self, account: Account) -> str:
         return account.user.email
 
     @admin.display(description="balance", ordering="balance")
-    def balance_display(self, account: Account) -> str:
-        return f"{format_minor_units(account.balance, account.currency)} {account.currency}"
+    def balance_display(self, account: Account):
+        return money_html(account.balance, account.currency)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "can_post_funds": is_system_user(request.user)}
@@ -81,7 +135,7 @@ class AccountAdmin(SearchByIdMixin, StaffBrowseOnlyMixin, admin.ModelAdmin):
             try:
                 service(account_id=str(account_id), actor=request.user, reason=reason)
             except ApplicationError as refusal:
-                self.message_user(request, f"{account_id}: {refusal.message}", messages.ERROR)
+                self.message_user(request, f"{account_id}: {error_line(refusal)}", messages.ERROR)
             else:
                 changed += 1
         if changed:
@@ -104,11 +158,22 @@ class AccountAdmin(SearchByIdMixin, StaffBrowseOnlyMixin, admin.ModelAdmin):
 class AccountStatusChangeAdmin(SearchByIdMixin, StaffBrowseOnlyMixin, admin.ModelAdmin):
     """The audit trail of status changes: read-only."""
 
-    list_display = ("created_at", "account", "from_status", "to_status", "actor", "reason")
-    list_filter = ("to_status", "created_at")
-    list_select_related = ("account", "actor")
+    list_display = (
+        "created_at",
+        "account_id_display",
+        "from_status",
+        "to_status",
+        "actor",
+        "reason",
+    )
+    list_filter = (AccountFilter, "to_status", "created_at")
+    list_select_related = ("actor",)
     search_fields = ("actor__email", "reason")
     id_search_fields = ("account_id",)
     ordering = ("-id",)
     fields = ("account", "from_status", "to_status", "actor", "reason", "created_at")
     readonly_fields = fields
+
+    @admin.display(description="account", ordering="account_id")
+    def account_id_display(self, change: AccountStatusChange):
+        return id_html(change.account_id, link_to="accounts_account")

@@ -46,6 +46,9 @@ class TransferRefused(ApplicationError):
         super().__init__(message)
         self.transaction = transaction
 
+    def note(self) -> str:
+        return f"Recorded as FAILED transaction {self.transaction.pk}." if self.transaction else ""
+
 
 class AccountNotActive(TransferRefused):
     code = "account_not_active"

@@ -2,9 +2,12 @@
 users and accounts made through the same services the API uses."""
 
 import itertools
+import os
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+import redis
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
@@ -15,6 +18,45 @@ from users.services import token_issue, user_create
 
 PASSWORD = "correct-horse-battery-staple"
 _counter = itertools.count()
+CHROMIUM = Path("/usr/bin/chromium")
+REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
+
+
+def unavailable(what_to_start: str, *, required_by: str) -> None:
+    """Skip a test whose outside server or program is missing, saying what to start; fail
+    instead when the environment variable `required_by` is `required` (as .ci/run sets it), so
+    CI can never pass by skipping."""
+    if os.environ.get(required_by) == "required":
+        pytest.fail(f"{what_to_start} ({required_by}=required)")
+    pytest.skip(what_to_start)
+
+
+@pytest.fixture
+def chromium() -> Path:
+    """Debian's Chromium, which the browser tests drive (BROWSER_TESTS=required in CI)."""
+    if not CHROMIUM.exists():
+        unavailable(
+            f"{CHROMIUM} is missing: apt-get install -y chromium", required_by="BROWSER_TESTS"
+        )
+    return CHROMIUM
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A Redis server for the tests that use one (REDIS_TEST_URL, database 15 by default), which
+    `make test` does not ask for: skipped when none answers, unless SERVICE_TESTS=required."""
+    client = redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=1, socket_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError:
+        unavailable(
+            f"no Redis answers at {REDIS_TEST_URL}: start one (apt-get install -y redis-server; "
+            "redis-server --daemonize yes) or set REDIS_TEST_URL",
+            required_by="SERVICE_TESTS",
+        )
+    finally:
+        client.close()
+    return REDIS_TEST_URL
 
 
 @pytest.fixture(autouse=True)

@@ -79,3 +79,26 @@ def transaction_list(
         limit=limit,
         position=lambda tx: {"t": tx.created_at.isoformat(), "id": str(tx.id)},
     )
+
+
+def initial_funds_repeat(
+    *, initiator: User, account: Account, amount: int, idempotency_key: str, since: datetime
+) -> Transaction | None:
+    """The latest initial funding that would be repeated by posting `amount` (minor units) to
+    `account` under `idempotency_key`: one `initiator` made since `since` to the same account
+    for the same amount under another key, and did not fail. None when this key was used
+    already: posting it again only replays that posting."""
+    own = Transaction.objects.filter(initiator=initiator)
+    if own.filter(idempotency_key=idempotency_key).exists():
+        return None
+    return (
+        own.filter(
+            kind=Transaction.Kind.INITIAL_FUNDS,
+            to_account=account,
+            amount=amount,
+            created_at__gte=since,
+        )
+        .exclude(status=Transaction.Status.FAILED)
+        .order_by("-created_at")
+        .first()
+    )

@@ -2,7 +2,7 @@
 
 from django_tasks import task
 
-from bankledger.core.money import format_minor_units
+from bankledger.core.money import format_money
 from bankledger.mail.services import email_create
 from bankledger.mail.tasks import email_deliver_now
 from ledger.models import LedgerEntry
@@ -34,16 +34,13 @@ def transfer_emails_send(transaction_id: str) -> list[str]:
             template=f"emails/transfer_{side}",
             context={
                 "name": account.user.name,
-                "amount": format_minor_units(record.amount, record.currency),
-                "currency": record.currency,
+                "amount": format_money(record.amount, record.currency),
                 "account": account.id,
                 "counterparty": counterparty.id,
                 "initial_funds": counterparty.is_funding,
                 "transaction": record.id,
                 "date": record.created_at,
-                "balance_after": format_minor_units(
-                    entries[entry_type].balance_after, record.currency
-                ),
+                "balance_after": format_money(entries[entry_type].balance_after, record.currency),
             },
         )
         statuses.append(email_deliver_now(email_id=str(email.id)))

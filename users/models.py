@@ -6,11 +6,24 @@ from django.db import models
 from django.db.models.functions import Lower
 
 
+def normalize_email(email: str) -> str:
+    """The one spelling of an email that is stored and looked up: trimmed, in lower case."""
+    return email.strip().lower()
+
+
 class UserManager(BaseUserManager):
-    """Creation goes through `users.services`; these two exist for Django's own tooling."""
+    """Creation goes through `users.services`; these exist for Django's own tooling."""
+
+    @classmethod
+    def normalize_email(cls, email):
+        return normalize_email(email or "")
+
+    def get_by_natural_key(self, username):
+        """Django's authentication (the admin's login form too) finds users by any spelling."""
+        return super().get_by_natural_key(normalize_email(username))
 
     def create_user(self, email, password=None, **extra):
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user = self.model(email=self.normalize_email(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user

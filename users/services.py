@@ -13,13 +13,9 @@ from django.db import IntegrityError, transaction
 from rest_framework_simplejwt.exceptions import TokenError
 
 from users.exceptions import EmailTaken, InvalidCredentials, LoginThrottled, WeakPassword
-from users.models import User
+from users.models import User, normalize_email
 from users.tasks import welcome_email_send
 from users.tokens import AccessToken
-
-
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
 
 
 def user_create(
@@ -101,3 +97,13 @@ def token_revoke(*, token: AccessToken) -> None:
     # A concurrent logout with the same token may win the race: the outcome is the same.
     with contextlib.suppress(TokenError, IntegrityError):
         token.blacklist()
+
+
+def user_set_password(*, user: User, password: str) -> None:
+    """Replace a user's password after Django's password validators agree."""
+    try:
+        validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise WeakPassword(list(exc.messages)) from exc
+    user.set_password(password)
+    user.save(update_fields=["password", "updated_at"])

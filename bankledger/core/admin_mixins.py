@@ -8,6 +8,11 @@ pages. Superusers get no more than that: the ledger is read-only for everyone.""
 import uuid
 
 from django.db.models import Q
+from django.urls import reverse
+from django.utils.html import format_html
+
+from bankledger.core.ids import id_contains, id_fragment, short_id
+from bankledger.core.money import format_money
 
 
 def is_staff(user) -> bool:
@@ -17,6 +22,24 @@ def is_staff(user) -> bool:
 def is_system_user(user) -> bool:
     """May post initial funds and change account status from the admin."""
     return is_staff(user) and bool(getattr(user, "is_system", False))
+
+
+def id_html(value, *, link_to: str | None = None):
+    """A short id for a list cell, the full id in its tooltip; linked to `link_to`'s change
+    page (an admin URL name such as `accounts_account`) when given."""
+    if value is None:
+        return "-"
+    text = format_html('<span class="short-id" title="{}">{}</span>', value, short_id(value))
+    if link_to is None:
+        return text
+    return format_html(
+        '<a href="{}">{}</a>', reverse(f"admin:{link_to}_change", args=[value]), text
+    )
+
+
+def money_html(minor: int, currency: str):
+    """An amount for the admin: grouped, with its currency, right-aligned by the stylesheet."""
+    return format_html('<span class="money">{}</span>', format_money(minor, currency))
 
 
 class StaffBrowseOnlyMixin:
@@ -38,29 +61,33 @@ class StaffBrowseOnlyMixin:
         return False
 
 
-def _uuids(search_term: str) -> list[uuid.UUID]:
-    found = []
-    for word in search_term.split():
-        try:
-            found.append(uuid.UUID(word))
-        except ValueError:
-            continue
-    return found
-
-
 class SearchByIdMixin:
-    """Besides the text `search_fields`, a search term that is a UUID (in any spelling) finds
-    rows whose `id_search_fields` equal it. Django's own `=id` compares the id cast to text,
-    which is spelt differently on SQLite (no dashes) and PostgreSQL."""
+    """Besides the text `search_fields`, a search word that is a UUID (in any spelling) finds
+    rows whose `id_search_fields` equal it, and a word that looks like part of one (a short id
+    from a list page, at least 4 hex digits) finds rows whose id contains it. Django's own
+    `=id` compares the id cast to text, which is spelt differently on SQLite (no dashes) and
+    PostgreSQL."""
 
     id_search_fields: tuple[str, ...] = ("id",)
 
     def get_search_results(self, request, queryset, search_term):
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        ids = _uuids(search_term)
-        if ids:
-            by_id = Q()
-            for field in self.id_search_fields:
-                by_id |= Q(**{f"{field}__in": ids})
+        by_id = Q()
+        for word in search_term.split():
+            by_id |= self._id_match(word)
+        if by_id:
             results |= queryset.filter(by_id)
         return results, may_have_duplicates
+
+    def _id_match(self, word: str) -> Q:
+        match = Q()
+        try:
+            full = uuid.UUID(word)
+        except ValueError:
+            fragment = id_fragment(word)
+            for field in self.id_search_fields if fragment else ():
+                match |= id_contains(field, fragment)
+            return match
+        for field in self.id_search_fields:
+            match |= Q(**{field: full})
+        return match

@@ -28,6 +28,10 @@ class ApplicationError(Exception):
         self.extra = extra or {}
         super().__init__(self.message)
 
+    def note(self) -> str:
+        """A sentence for people that `error_line` adds after the message; none by default."""
+        return ""
+
 
 class ServiceUnavailable(ApplicationError):
     """The database could not be reached or kept refusing the write; nothing was changed."""
@@ -47,6 +51,15 @@ _DRF_MESSAGES = {
     drf.NotAuthenticated: ("Unauthorized access, token is missing", "token_missing"),
     drf.AuthenticationFailed: ("Unauthorized access, token is invalid", "token_invalid"),
 }
+
+
+def error_line(error: ApplicationError) -> str:
+    """One line for a person reading the admin or a command's output: the message, the
+    per-field details of invalid input (`extra["errors"]`), and what the error adds about
+    itself (`ApplicationError.note`, e.g. the FAILED transaction that recorded a refusal)."""
+    fields = error.extra.get("errors", {})
+    details = [str(text) for texts in fields.values() for text in texts]
+    return " ".join(part for part in [error.message, *details, error.note()] if part)
 
 
 def body(message: str, code: str, **extra) -> dict:

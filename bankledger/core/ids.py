@@ -1,6 +1,17 @@
-"""Resource ids are opaque UUID strings; a malformed one is treated like an unknown one."""
+"""Resource ids are opaque UUID strings; a malformed one is treated like an unknown one. People
+see a short form (the first 8 hex digits) and may search by any part of an id."""
 
+import re
 import uuid
+
+from django.db.models import CharField, Q, Value
+from django.db.models.functions import Cast, Replace
+from django.db.models.lookups import Contains
+
+SHORT_ID_LENGTH = 8
+# A search word shorter than this is too likely to be a word, not a piece of an id.
+_MIN_FRAGMENT = 4
+_FRAGMENT = re.compile(r"[0-9a-f-]+")
 
 
 def parse_id(value, *, not_found: type[Exception]) -> uuid.UUID:
@@ -9,3 +20,25 @@ def parse_id(value, *, not_found: type[Exception]) -> uuid.UUID:
         return uuid.UUID(str(value))
     except ValueError as exc:
         raise not_found() from exc
+
+
+def short_id(value) -> str:
+    """The first 8 hex digits: enough to tell rows apart on a page, searchable like the id."""
+    return str(value)[:SHORT_ID_LENGTH]
+
+
+def id_fragment(word: str) -> str | None:
+    """The hex digits of a search word that may be part of an id (dashes ignored), or None."""
+    word = word.strip().lower()
+    if not _FRAGMENT.fullmatch(word):
+        return None
+    digits = word.replace("-", "")
+    return digits if len(digits) >= _MIN_FRAGMENT else None
+
+
+def id_contains(field: str, fragment: str) -> Q:
+    """Rows whose UUID `field` contains `fragment` (from `id_fragment`). The id is compared as
+    dashless lowercase hex, which is how SQLite stores it and what PostgreSQL's text form
+    becomes without its dashes, so one query works on both."""
+    text = Replace(Cast(field, CharField()), Value("-"), Value(""))
+    return Q(Contains(text, fragment))

@@ -1,5 +1,6 @@
 """Money at the edge: ISO 4217 currencies with their minor-unit exponent, parsing a request's
-amount into an exact `Decimal` and rendering integer minor units back as a decimal string.
+amount into an exact `Decimal` and rendering integer minor units back as a decimal string (for
+the API) or as grouped "amount currency" text (for people: the admin, emails, commands).
 Inside the service money is always an `int` count of minor units."""
 
 import difflib
@@ -79,9 +80,20 @@ def to_minor_units(amount: Decimal, exponent: int) -> int | None:
     return int(amount.scaleb(exponent))
 
 
-def format_minor_units(minor: int, currency: str) -> str:
-    """`50050` INR -> `"500.50"`; `-300` JPY -> `"-300"`."""
+def _decimal_text(minor: int, currency: str, grouping: str) -> str:
     exponent = currency_exponent(currency) or 0
     sign = "-" if minor < 0 else ""
     whole, fraction = divmod(abs(minor), 10**exponent)
-    return f"{sign}{whole}.{fraction:0{exponent}d}" if exponent else f"{sign}{whole}"
+    whole_text = f"{whole:{grouping}}"
+    return f"{sign}{whole_text}.{fraction:0{exponent}d}" if exponent else f"{sign}{whole_text}"
+
+
+def format_minor_units(minor: int, currency: str) -> str:
+    """The API's decimal string: `123450050` INR -> `"1234500.50"`; `-300` JPY -> `"-300"`."""
+    return _decimal_text(minor, currency, "")
+
+
+def format_money(minor: int, currency: str) -> str:
+    """The one way people see an amount (admin, emails, commands): grouped thousands and the
+    currency after it, `123450050` INR -> `"1,234,500.50 INR"`."""
+    return f"{_decimal_text(minor, currency, ',')} {currency}"

@@ -2,15 +2,21 @@
 
 from pathlib import Path
 
+from bankledger.core.logs import logging_config
+
 from .environment import BASE_DIR, env
 
 DEBUG = env.bool("DEBUG", default=False)
 PORT = env.int("PORT", default=2000)
+# `make run`'s development system user's password: random per checkout, kept in this file.
+DEV_SYSTEM_USER_FILE = env("DEV_SYSTEM_USER_FILE", default=str(BASE_DIR / ".dev-system-user"))
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Before Django's admin: its templates (the admin's header and stylesheet) come first.
+    "bankledger.adminsite",
+    "bankledger.adminsite.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -30,6 +36,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "bankledger.core.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -62,6 +69,8 @@ TEMPLATES = [
 ]
 
 LANGUAGE_CODE = "en-us"
+# Dates and times as the admin shows them: "2026-11-30 14:05:09 UTC".
+FORMAT_MODULE_PATH = ["bankledger.adminsite.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -82,12 +91,14 @@ WHITENOISE_AUTOREFRESH = not _STATIC_COLLECTED
 # Largest request body accepted before it is parsed (API.md: oversized bodies are refused).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=64 * 1024)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# One line per request and one format for every record (bankledger.core.logs): `key=value`
+# lines in development, JSON lines in production; LOG_FORMAT=console|json chooses.
+LOGGING = logging_config(
+    json=env("LOG_FORMAT", default="console" if DEBUG else "json") == "json",
+    level=env("LOG_LEVEL", default="INFO"),
+)
 APPEND_SLASH = False
+
+# The admin's funding page asks for a confirmation before it posts what the same system user
+# posted to the same account for the same amount within this many seconds.
+ADMIN_REPEAT_WINDOW = env.int("ADMIN_REPEAT_WINDOW", default=10 * 60)

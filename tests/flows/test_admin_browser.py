@@ -1,67 +1,21 @@
 """The admin in a real browser (Debian's Chromium driven by Playwright) against a live server.
 
 Skipped when /usr/bin/chromium is missing, unless BROWSER_TESTS=required (as in .ci/run), which
-turns the skip into a failure. Database work happens before the browser starts or after it has
-stopped: Playwright's sync API keeps an event loop in this thread, where Django refuses ORM calls.
-Screenshots go to test-artifacts/."""
+turns the skip into a failure. Screenshots go to test-artifacts/."""
 
-import os
 import re
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
+from tests.flows.browser import ARTIFACTS, FUNDING_PATH, chromium_browser, log_in, pick_account
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("chromium"),
 ]
-ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
-FUNDING_PATH = "/admin/transactions/transaction/initial-funds/"
-
-
-@pytest.fixture(autouse=True)
-def _chromium_present():
-    if CHROMIUM.exists():
-        return
-    message = f"{CHROMIUM} is missing: apt-get install -y chromium"
-    if os.environ.get("BROWSER_TESTS") == "required":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-@contextmanager
-def _browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield playwright, browser
-        finally:
-            browser.close()
-
-
-def _log_in(browser, base_url: str, user):
-    page = browser.new_page(base_url=base_url)
-    page.goto("/admin/login/")
-    page.fill("#id_username", user.email)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    expect(page.locator("#site-name")).to_be_visible()
-    expect(page).to_have_url(f"{base_url}/admin/")
-    return page
 
 
 @pytest.fixture
@@ -74,17 +28,14 @@ def test_system_user_posts_initial_funds_from_the_admin_and_the_api_shows_them(
 ):
     customer = make_user(email="customer@example.com")
     account = make_account(customer)
-    ARTIFACTS.mkdir(exist_ok=True)
-    with _browser() as (playwright, browser):
-        page = _log_in(browser, live_server.url, system_user)
+    with chromium_browser() as (playwright, browser):
+        page = log_in(browser, live_server.url, system_user)
         page.locator("#content-main a[href='/admin/transactions/transaction/']").first.click()
         page.click("text=Post initial funds")
         expect(page).to_have_url(f"{live_server.url}{FUNDING_PATH}")
 
         # The account picker searches by owner email (select2, as Django's autocomplete).
-        page.click(".field-account .select2-selection")
-        page.fill(".select2-search__field", "customer@")
-        page.click(f".select2-results__option:has-text('{account.id}')")
+        pick_account(page, "customer@", str(account.id)[:8])
         page.fill("#id_amount", "750.25")
         expect(page.locator("#id_idempotency_key")).to_have_value(re.compile(r"^admin-"))
         page.screenshot(path=ARTIFACTS / "admin-funding-page.png", full_page=True)
@@ -120,8 +71,8 @@ def test_a_ledger_entry_page_offers_no_way_to_change_or_delete_it(
 ):
     tx = fund(make_account(user), "12.00")
     entry = tx.entries.order_by("id").first()
-    with _browser() as (_, browser):
-        page = _log_in(browser, live_server.url, system_user)
+    with chromium_browser() as (_, browser):
+        page = log_in(browser, live_server.url, system_user)
         page.goto("/admin/ledger/ledgerentry/")
         expect(page.locator("#action-toggle")).to_have_count(0)
         expect(page.locator("a.addlink")).to_have_count(0)
@@ -138,8 +89,8 @@ def test_a_ledger_entry_page_offers_no_way_to_change_or_delete_it(
 
 
 def test_staff_who_is_not_a_system_user_cannot_reach_the_funding_page(live_server, staff):
-    with _browser() as (_, browser):
-        page = _log_in(browser, live_server.url, staff)
+    with chromium_browser() as (_, browser):
+        page = log_in(browser, live_server.url, staff)
         page.goto("/admin/transactions/transaction/")
         expect(page.locator("#changelist")).to_be_visible()
         expect(page.locator("text=Post initial funds")).to_have_count(0)

@@ -1,7 +1,9 @@
 """Transfer notices, end to end: the API commits a transfer, `manage.py db_worker` (a real
 process) sends the notices to a real SMTP server on loopback."""
 
+import re
 from decimal import Decimal
+from html import unescape
 
 import pytest
 from django.db import transaction
@@ -25,6 +27,17 @@ def parts(message):
 
 def notices_to(smtp, address):
     return [m for m in smtp.messages if m["To"] == address and "Welcome" not in m["Subject"]]
+
+
+def welcomes(smtp):
+    return [m for m in smtp.messages if "Welcome" in m["Subject"]]
+
+
+def words_of_html(html: str) -> list[str]:
+    """What a reader of the HTML part sees in its body, as words."""
+    body = re.search(r"<body[^>]*>(.*)</body>", html, re.DOTALL).group(1)
+    blocks_apart = re.sub(r"</?(?:p|table|tr|td|div|br)\b[^>]*>", " ", body)
+    return unescape(re.sub(r"<[^>]*>", "", blocks_apart)).split()
 
 
 def transfer(user, sender, receiver, amount, key):
@@ -53,16 +66,16 @@ def test_transfer_sends_a_debit_notice_to_the_sender_and_a_credit_notice_to_the_
 
     [funded, debit] = notices_to(smtp, alice.email)
     [credit] = notices_to(smtp, bob.email)
-    assert funded["Subject"] == "INR 1000.00 received in your account"
-    assert debit["Subject"] == "INR 250.50 sent from your account"
-    assert credit["Subject"] == "INR 250.50 received in your account"
+    assert funded["Subject"] == "1,000.00 INR received in your account"
+    assert debit["Subject"] == "250.50 INR sent from your account"
+    assert credit["Subject"] == "250.50 INR received in your account"
     for part in parts(debit):
-        assert "INR 250.50" in part and "INR 749.50" in part  # the amount, the balance after
+        assert "250.50 INR" in part and "749.50 INR" in part  # the amount, the balance after
         assert str(alices.id) in part and str(bobs.id) in part
     for part in parts(credit):
-        assert "INR 250.50" in part and "Hello Bob" in part and str(alices.id) in part
+        assert "250.50 INR" in part and "Hello Bob" in part and str(alices.id) in part
     for part in parts(funded):
-        assert "initial funds" in part and "INR 1000.00" in part
+        assert "initial funds" in part and "1,000.00 INR" in part
     tx = response.json()["transaction"]["_id"]
     assert all(tx in parts(m)[0] for m in (debit, credit))
 
@@ -76,8 +89,24 @@ def test_amounts_are_formatted_with_their_currency(smtp, make_user, make_account
     run_worker_batch(**SMTP_SETTINGS)
 
     [credit] = notices_to(smtp, bob.email)
-    assert credit["Subject"] == "JPY 1200 received in your account"
-    assert "JPY 3800" in parts(notices_to(smtp, alice.email)[1])[0]
+    assert credit["Subject"] == "1,200 JPY received in your account"
+    assert "3,800 JPY" in parts(notices_to(smtp, alice.email)[1])[0]
+
+
+def test_the_text_and_html_parts_say_the_same_words(smtp, make_user, make_account, fund):
+    alice, bob = make_user(name="Alice <Ann>"), make_user(name="Bob")
+    alices, bobs = make_account(alice), make_account(bob)
+    fund(alices, "1234567.89")
+    assert transfer(alice, alices, bobs, "1000", "same-words").status_code == 201
+    run_worker_batch(**SMTP_SETTINGS)
+
+    messages = notices_to(smtp, alice.email) + notices_to(smtp, bob.email) + welcomes(smtp)
+    assert len(messages) == 5  # funded, debit, credit and two welcomes
+    for message in messages:
+        text, html = parts(message)
+        assert words_of_html(html) == text.split(), message["Subject"]
+    debit = notices_to(smtp, alice.email)[1]
+    assert "1,233,567.89 INR" in parts(debit)[0]  # the balance after, grouped
 
 
 def test_no_message_carries_a_password_hash_or_token(smtp, make_user, make_account, fund):
@@ -118,6 +147,6 @@ def test_refused_and_rolled_back_transfers_send_nothing(smtp, make_user, make_ac
 
     assert notices_to(smtp, bob.email) == []
     assert [m["Subject"] for m in notices_to(smtp, alice.email)] == [
-        "INR 10.00 received in your account"
+        "10.00 INR received in your account"
     ]
     assert not Email.objects.filter(key__contains=refused.json()["transaction"]["_id"])

@@ -57,15 +57,15 @@ def _fail(client, email="ana@example.com", address="10.0.0.1"):
     )
 
 
-REDIS = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": "redis://127.0.0.1:6379/15",
-    }
-}
+@pytest.fixture(params=["database-cache", "redis"])
+def caches(request):
+    """The shared cache the throttle counts in: the default (the database) or Redis."""
+    if request.param == "database-cache":
+        return None
+    url = request.getfixturevalue("redis_url")
+    return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}}
 
 
-@pytest.mark.parametrize("caches", [None, REDIS], ids=["database-cache", "redis"])
 def test_repeated_failures_for_one_email_get_429_even_with_the_right_password(
     client_anon, make_user, settings, caches
 ):

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Account
 from accounts.services import account_status_set
-from bankledger.core.errors import ApplicationError
+from bankledger.core.errors import ApplicationError, error_line
 
 
 class Command(BaseCommand):
@@ -22,5 +22,5 @@ class Command(BaseCommand):
                 account_id=account, status=status, actor=None, reason=reason
             )
         except ApplicationError as refusal:
-            raise CommandError(f"Refused: {refusal.message}") from refusal
+            raise CommandError(f"Refused: {error_line(refusal)}") from refusal
         self.stdout.write(self.style.SUCCESS(f"Account {changed.pk} is {changed.status}."))

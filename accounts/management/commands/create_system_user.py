@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.services import system_user_create
-from bankledger.core.errors import ApplicationError
+from bankledger.core.errors import ApplicationError, error_line
 
 
 class Command(BaseCommand):
@@ -16,7 +16,5 @@ class Command(BaseCommand):
         try:
             user = system_user_create(email=email, password=password, name=name)
         except ApplicationError as exc:
-            errors = exc.extra.get("errors", {})
-            details = " ".join(msg for msgs in errors.values() for msg in msgs)
-            raise CommandError(f"{exc.message} {details}".strip()) from exc
+            raise CommandError(error_line(exc)) from exc
         self.stdout.write(self.style.SUCCESS(f"Created system user {user.email} ({user.id})."))

@@ -74,9 +74,9 @@ def test_during_an_outage_transfers_succeed_and_every_email_is_sent_once_it_ends
         {
             (alice.email, "Welcome to bankledger, Test User"): 1,
             (bob.email, "Welcome to bankledger, Test User"): 1,
-            (alice.email, "INR 100.00 received in your account"): 1,
-            **{(alice.email, f"INR {n}.00 sent from your account"): 1 for n in (1, 2, 3)},
-            **{(bob.email, f"INR {n}.00 received in your account"): 1 for n in (1, 2, 3)},
+            (alice.email, "100.00 INR received in your account"): 1,
+            **{(alice.email, f"{n}.00 INR sent from your account"): 1 for n in (1, 2, 3)},
+            **{(bob.email, f"{n}.00 INR received in your account"): 1 for n in (1, 2, 3)},
         }
     )
 

@@ -2,18 +2,17 @@ import uuid
 
 from django.core.management.base import BaseCommand, CommandError
 
-from bankledger.core.errors import ApplicationError
-from bankledger.core.money import AMOUNT_FORMAT, format_minor_units, parse_amount
-from ledger.exceptions import TransferRefused
+from bankledger.core.errors import ApplicationError, error_line
+from bankledger.core.money import AMOUNT_FORMAT, format_money, parse_amount
 from transactions.services import initial_funds_create
-from users.models import User
+from users.models import User, normalize_email
 
 
 def _system_user(email: str | None) -> User:
     """The system user named by --as, or the only one there is."""
     users = User.objects.filter(is_system=True, is_active=True)
     if email:
-        user = users.filter(email=email.strip().lower()).first()
+        user = users.filter(email=normalize_email(email)).first()
         if user is None:
             raise CommandError(f"No active system user with email {email!r}.")
         return user
@@ -60,17 +59,10 @@ class Command(BaseCommand):
             result = initial_funds_create(
                 initiator=initiator, to_account_id=to, amount=parsed, idempotency_key=key
             )
-        except TransferRefused as refusal:
-            raise CommandError(
-                f"Refused: {refusal.message} Recorded as FAILED transaction "
-                f"{refusal.transaction.pk} under key {key}."
-            ) from refusal
         except ApplicationError as refusal:
-            errors = refusal.extra.get("errors", {})
-            details = " ".join(msg for msgs in errors.values() for msg in msgs)
-            raise CommandError(f"Refused: {refusal.message} {details}".strip()) from refusal
+            raise CommandError(f"Refused: {error_line(refusal)}") from refusal
         tx = result.transaction
-        posted = f"{format_minor_units(tx.amount, tx.currency)} {tx.currency}"
+        posted = format_money(tx.amount, tx.currency)
         if result.replayed:
             self.stdout.write(
                 f"Already processed under key {key}: transaction {tx.pk} ({tx.status}), "
