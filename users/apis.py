@@ -59,7 +59,8 @@ class UserViewSet(viewsets.ViewSet):
             422: error_response("`email_taken` (with `status: failed`)."),
         },
     )
-    @action(detail=False, methods=["post"], **_OPEN)
+    # RATE_LIMIT_REGISTER per client address instead of the writes limit (users.throttling).
+    @action(detail=False, methods=["post"], throttle_scope="register", **_OPEN)
     def register(self, request):
         data = self.RegisterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
