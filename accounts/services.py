@@ -21,6 +21,7 @@ from bankledger.core.money import (
     currency_normalize,
 )
 from users.models import User
+from users.quotas import quota_check
 from users.services import user_create
 
 
@@ -29,7 +30,10 @@ def account_create(*, user: User, currency: str | None = None) -> Account:
     currency = currency_normalize(currency or DEFAULT_CURRENCY)
     if currency_exponent(currency) is None:
         raise UnknownCurrency(currency=currency, close=currency_close_matches(currency))
-    return Account.objects.create(user=user, currency=currency)
+    with transaction.atomic():
+        open_accounts = Account.objects.filter(user=user).exclude(status=Account.Status.CLOSED)
+        quota_check(user=user, quota="accounts", owned=open_accounts)
+        return Account.objects.create(user=user, currency=currency)
 
 
 def funding_account_get_or_create(*, system_user: User, currency: str) -> Account:

@@ -34,6 +34,9 @@ _OPEN = {"authentication_classes": [], "permission_classes": [AllowAny]}
 class UserViewSet(viewsets.ViewSet):
     """`/api/auth`: register, log in, log out, and who the caller is."""
 
+    # Which rate limit applies (users.throttling): the register action sets "register".
+    throttle_scope = None
+
     class RegisterInputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=150)
         email = serializers.EmailField(max_length=254)
@@ -59,7 +62,8 @@ class UserViewSet(viewsets.ViewSet):
             422: error_response("`email_taken` (with `status: failed`)."),
         },
     )
-    @action(detail=False, methods=["post"], **_OPEN)
+    # RATE_LIMIT_REGISTER per client address instead of the writes limit.
+    @action(detail=False, methods=["post"], throttle_scope="register", **_OPEN)
     def register(self, request):
         data = self.RegisterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

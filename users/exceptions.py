@@ -39,3 +39,11 @@ class WeakPassword(ApplicationError):
 
     def __init__(self, problems: list[str]):
         super().__init__(extra={"errors": {"password": problems}})
+
+
+class QuotaExceeded(ApplicationError):
+    """The user already owns as many of these as the deployment allows (users.quotas)."""
+
+    status_code = 403
+    code = "quota_exceeded"
+    message = "Quota exceeded."

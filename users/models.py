@@ -60,3 +60,21 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+
+class RateLimitCounter(models.Model):
+    """Requests one caller made in the current window of one limit (`users.throttling`), when
+    the counters are kept in the database. One row per (limit, caller), reused window after
+    window; on PostgreSQL the table is UNLOGGED: a counter lost in a crash costs nothing."""
+
+    key = models.CharField(max_length=200, primary_key=True)
+    window_end = models.BigIntegerField(help_text="Unix time at which the window ends.")
+    hits = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(hits__gte=1), name="rate_limit_hits_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.hits} until {self.window_end}"

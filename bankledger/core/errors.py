@@ -107,6 +107,9 @@ def _render_api_exception(exc: drf.APIException) -> Response:
     if isinstance(exc, drf.ValidationError):
         errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         return Response(body("Invalid input.", "invalid_input", errors=errors), 400)
+    if isinstance(exc, drf.Throttled):
+        message = f"Too many requests: rate limit exceeded. Retry in {exc.wait or 1} s."
+        return Response(body(message, "rate_limited"), 429, headers=headers)
     codes = exc.get_codes()
     code = codes if isinstance(codes, str) else exc.default_code
     return Response(body(str(exc.detail), code), exc.status_code, headers=headers)

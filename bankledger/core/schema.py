@@ -37,6 +37,7 @@ _ERRORS = {
     "404": "No such resource, or not one the caller may see (a malformed id included).",
     "413": "Request body too large (`payload_too_large`).",
     "415": "Request body is not JSON (`unsupported_media_type`).",
+    "429": "Rate limit exceeded (`rate_limited`), with `Retry-After`.",
     "503": "The database is unreachable or kept refusing the write (`service_unavailable`).",
 }
 
@@ -84,4 +85,6 @@ class AutoSchema(openapi.AutoSchema):
             codes.append("404")
         if self.method not in SAFE_METHODS and self.get_request_serializer() is not None:
             codes += ["400", "413", "415"]
+        if self.view.get_throttles():
+            codes.append("429")
         return codes

@@ -14,6 +14,9 @@ class HealthCheckApi(APIView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
+    # Not rate limited: counting a request would cost more than the check itself, and a
+    # probe must reach the database check even when the counters cannot be written.
+    throttle_classes = []
 
     class OutputSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=["ok"])

@@ -10,7 +10,12 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "bankledger.core.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "bankledger.core.schema.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+    # One throttle for every view: per caller, or per client address without credentials
+    # (users.throttling). The rates are in settings.RATE_LIMITS (settings/limits.py).
+    "DEFAULT_THROTTLE_CLASSES": ["users.throttling.RateLimit"],
     "DEFAULT_THROTTLE_RATES": {},
+    # The client address is REMOTE_ADDR: X-Forwarded-For is not trusted (anyone can send it).
+    "NUM_PROXIES": 0,
 }
 
 # The most a single transfer (or initial funding) may move, in minor units, inclusive.

@@ -30,6 +30,9 @@ def production_env(database_url: str, **extra: str) -> dict:
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_SETTINGS_MODULE": "bankledger.settings",
         "LOG_LEVEL": "WARNING",
+        # Rate limits stay at their defaults for transfers and reads (clients retry a 429);
+        # every client registers from this one address, as behind a sign-up backend.
+        "RATE_LIMIT_REGISTER": "1000/hour",
         **extra,
     }
     env.pop("REDIS_URL", None)

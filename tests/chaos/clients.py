@@ -112,6 +112,8 @@ def ambiguous_reason(response: httpx.Response | None, error: Exception | None) -
         return f"HTTP {response.status_code}"
     if response.status_code == 409 and response.json().get("code") == "idempotency_in_progress":
         return "in progress"
+    if response.status_code == 429:
+        return "rate limited"  # refused before anything changed: retried like any client would
     return None
 
 
@@ -145,7 +147,10 @@ def send_until_definitive(
             return
         stats.count("ambiguous", reason)
         attempt += 1
-        time.sleep(min(2.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.0))
+        delay = min(2.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.0)
+        if response is not None and response.status_code == 429:
+            delay = float(response.headers.get("Retry-After", delay))
+        time.sleep(delay)
 
 
 def client_loop(

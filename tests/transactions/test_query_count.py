@@ -9,7 +9,8 @@ from tests.conftest import client_for
 
 
 @pytest.mark.django_db(transaction=True)  # a real outer transaction, not a test savepoint
-def test_queries_per_transfer_request(user, make_account, fund):
+def test_queries_per_transfer_request(user, make_account, fund, settings):
+    settings.RATE_LIMIT_COUNTERS = "database"
     sender, receiver = make_account(user), make_account(user)
     fund(sender, "100")
     client = client_for(user)
@@ -18,8 +19,19 @@ def test_queries_per_transfer_request(user, make_account, fund):
         response = client.post("/api/transactions", {**data, "idempotencyKey": "q"}, format="json")
     assert response.status_code == 201
     statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
-    # the user with its token's revocation; then one database transaction: lock both
+    # the user with its token's revocation; the rate-limit counter (one upsert, outside the
+    # money transaction; none with Redis counters); then one database transaction: lock both
     # accounts, insert the transaction, insert both entries, update both balances, enqueue
     # the notice emails' task (an outbox row, committed with the transfer or not at all).
-    expected = ["SELECT", "BEGIN", "SELECT", "INSERT", "INSERT", "UPDATE", "INSERT", "COMMIT"]
+    expected = [
+        "SELECT",
+        "INSERT",
+        "BEGIN",
+        "SELECT",
+        "INSERT",
+        "INSERT",
+        "UPDATE",
+        "INSERT",
+        "COMMIT",
+    ]
     assert statements == expected, [q["sql"] for q in queries.captured_queries]
