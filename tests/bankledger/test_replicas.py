@@ -16,7 +16,7 @@ import pytest
 
 from tests.chaos.app import App, production_env, wait_for_http
 from tests.chaos.clients import PASSWORD
-from tests.chaos.postgres import Postgres, first_free, pg_bin, wait_until
+from tests.chaos.postgres import Postgres, free_port, pg_bin, wait_until
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("DATABASE_URL", "").startswith("postgres"),
@@ -49,17 +49,15 @@ def cluster():
     """A primary and its standby (replay running), the app reading from the standby, a system
     user, and nobody pinned to the primary."""
     pg_bin()  # no server binaries: fail here, loudly
-    primary_port = first_free(5520)
-    standby_port = first_free(5520, skip=(primary_port,))
-    primary = Postgres(primary_port, database=DATABASE, prefix="bankledger-primary-")
-    standby = Postgres(standby_port, database=DATABASE, prefix="bankledger-standby-")
+    primary = Postgres(free_port(), database=DATABASE, prefix="bankledger-primary-")
+    standby = Postgres(free_port(), database=DATABASE, prefix="bankledger-standby-")
     env = production_env(
         primary.url,
         DATABASE_REPLICA_URLS=standby.url,
         # Long enough that the pin of a user who wrote never lapses during the test.
         REPLICA_PIN_SECONDS="600",
     )
-    app = App(env, first_free(8365, count=5), workers=2, logfile=primary.dir / "gunicorn.log")
+    app = App(env, free_port(), workers=2, logfile=primary.dir / "gunicorn.log")
     try:
         primary.init()
         primary.start()
