@@ -108,7 +108,8 @@ def statement_entries(
     until: datetime | None = None,
     cursor: str | None = None,
 ) -> QuerySet[LedgerEntry]:
-    """The account's entries oldest first, each with its `counterparty` account id. Ordered by
+    """The account's entries oldest first, each with its `counterparty` account id and its
+    transaction's kind, reference and metadata. Ordered by
     entry id: per account, ids grow in the order the account's row lock was taken, so a page
     boundary never moves and entries committed later only ever append."""
     rows = LedgerEntry.objects.filter(account=account)
@@ -123,6 +124,8 @@ def statement_entries(
         rows = rows.filter(id__gt=after)
     return rows.annotate(
         kind=F("transaction__kind"),
+        reference=F("transaction__reference"),
+        metadata=F("transaction__metadata"),
         counterparty=Case(
             When(type=LedgerEntry.Type.CREDIT, then=F("transaction__from_account")),
             default=F("transaction__to_account"),

@@ -39,8 +39,7 @@ class Batch(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="batches"
     )
     kind = models.CharField(max_length=13, choices=TransactionKind.choices)
-    # Null only for a batch's items: their batch holds the key.
-    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    idempotency_key = models.CharField(max_length=255)
     # What "the same request" means for this key: a digest of every item, in order.
     fingerprint = models.CharField(max_length=128)
     status = models.CharField(max_length=9, choices=Status.choices)
@@ -95,8 +94,9 @@ class Transaction(models.Model):
     initiator = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="transactions"
     )
-    # Null only for a batch's items: their batch holds the key.
-    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    # Null only for a batch's items: their batch holds the key (NULLs never collide in the
+    # unique index, an empty string would).
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     # What "the same request" means for this key: from, to and the amount in minor units.
     fingerprint = models.CharField(max_length=128)
     failure_code = models.CharField(max_length=64, blank=True, default="")
@@ -109,7 +109,10 @@ class Transaction(models.Model):
     reason = models.CharField(max_length=255, blank=True, default="")
     # The client's own labels; part of the idempotency fingerprint, never changed once written
     # (a database trigger refuses it).
-    reference = models.CharField(max_length=REFERENCE_MAX_LENGTH, null=True, blank=True)
+    # Null when absent, as the API renders it; an empty reference is refused.
+    reference = models.CharField(  # noqa: DJ001
+        max_length=REFERENCE_MAX_LENGTH, null=True, blank=True
+    )
     metadata = models.JSONField(default=dict, blank=True)
     batch = models.ForeignKey(
         Batch, on_delete=models.PROTECT, null=True, blank=True, related_name="transactions"
@@ -154,7 +157,9 @@ class Transaction(models.Model):
                 condition=~Q(idempotency_key=""), name="transactions_idempotency_key_not_empty"
             ),
             models.CheckConstraint(
-                condition=Q(batch__isnull=True, batch_index__isnull=True, idempotency_key__isnull=False)
+                condition=Q(
+                    batch__isnull=True, batch_index__isnull=True, idempotency_key__isnull=False
+                )
                 | Q(batch__isnull=False, batch_index__isnull=False, idempotency_key__isnull=True),
                 name="transactions_key_or_batch_item",
             ),

@@ -39,7 +39,7 @@ class ReferenceField(serializers.CharField):
     {
         "type": "object",
         "maxProperties": METADATA_MAX_ENTRIES,
-        "propertyNames": {"pattern": METADATA_KEY.pattern},
+        "description": f"Keys: 1-{METADATA_KEY_MAX_LENGTH} characters of A-Z a-z 0-9 _ . -",
         "additionalProperties": {"type": "string", "maxLength": METADATA_VALUE_MAX_LENGTH},
         "example": {"invoice": "INV-2026-0042"},
     }
@@ -99,9 +99,7 @@ def annotation_constraints(prefix: str) -> list[models.BaseConstraint]:
     return [
         models.CheckConstraint(
             condition=models.Q(reference__isnull=True)
-            | models.lookups.Range(
-                models.functions.Length("reference"), (1, REFERENCE_MAX_LENGTH)
-            ),
+            | models.lookups.Range(models.functions.Length("reference"), (1, REFERENCE_MAX_LENGTH)),
             name=f"{prefix}_reference_length",
         ),
         models.CheckConstraint(

@@ -75,7 +75,7 @@ class Migration(migrations.Migration):
                         max_length=13,
                     ),
                 ),
-                ("idempotency_key", models.CharField(blank=True, max_length=255, null=True)),
+                ("idempotency_key", models.CharField(max_length=255)),
                 ("fingerprint", models.CharField(max_length=128)),
                 (
                     "status",
