@@ -29,6 +29,8 @@ class ReferenceField(serializers.CharField):
         )
 
     def to_internal_value(self, data):
+        if not isinstance(data, str):  # CharField would take a number or a boolean as text
+            raise serializers.ValidationError("Expected a string.")
         value = super().to_internal_value(data)
         if not value.isprintable():
             raise serializers.ValidationError("Only printable characters are allowed.")
