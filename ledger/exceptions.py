@@ -49,6 +49,8 @@ class TransferRefused(ApplicationError):
         self.batch = batch
 
     def note(self) -> str:
+        if self.batch is not None:
+            return f"Nothing was posted; recorded as FAILED batch {self.batch.pk}."
         return f"Recorded as FAILED transaction {self.transaction.pk}." if self.transaction else ""
 
 
