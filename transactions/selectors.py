@@ -43,7 +43,7 @@ def transaction_get(*, user: User, transaction_id: str) -> Transaction:
     return found
 
 
-def _metadata_has(key: str, value: str):
+def metadata_has(key: str, value: str):
     """On PostgreSQL `metadata @> {key: value}`, which the GIN index on the metadata serves.
     SQLite has no containment operator (Django refuses `contains` there), so it compares the
     key's value; the key is quoted into the JSON path, so a key of digits is not taken for an
@@ -89,7 +89,7 @@ def transaction_list(
     if reference is not None:
         rows = rows.filter(reference=reference)
     for key, value in metadata:
-        rows = rows.filter(_metadata_has(key, value))
+        rows = rows.filter(metadata_has(key, value))
     if since:
         rows = rows.filter(created_at__gte=since)
     if until:

@@ -9,7 +9,7 @@ from django.db import connection
 
 from tests.conftest import client_for
 from transactions.models import Transaction
-from transactions.selectors import _metadata_has
+from transactions.selectors import metadata_has
 from transactions.services import transfer_create
 
 URL = "/api/transactions"
@@ -120,7 +120,7 @@ def test_filters_outside_the_limits_are_400(api, accounts, query):
 def test_the_metadata_filter_is_served_by_the_gin_index(accounts):
     for i in range(30):
         send(*accounts, f"k{i}", metadata={"order": str(i)})
-    rows = Transaction.objects.filter(_metadata_has("order", "7"))
+    rows = Transaction.objects.filter(metadata_has("order", "7"))
     with connection.cursor() as cursor:
         # With few rows a sequential scan is cheaper; forbid it to see what can serve the query.
         cursor.execute("SET LOCAL enable_seqscan = off")
