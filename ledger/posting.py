@@ -81,10 +81,11 @@ class Posting:
     money it does not own); `reverses` is the COMPLETED transaction this one moves back, locked,
     re-checked and marked REVERSED in the same database transaction; `fields` are further
     columns of the transaction row; `fingerprint` is what "the same request" means for the key
-    when it is not the legs themselves; `notify` is the task whose row is the outbox of each
-    posted transaction. `batch_model`, when set, makes the legs a batch: a row of that model
-    holds the key and the outcome (FAILED with the first refused leg's index, or COMPLETED),
-    and every leg's transaction links to it in order."""
+    when it is not the legs themselves; `notify` is the task whose row is the outbox of the
+    posting, enqueued with the id of the row that holds the key. `batch_model`, when set,
+    makes the legs a batch: a row of that model holds the key and the outcome (FAILED with the
+    first refused leg's index, or COMPLETED), and every leg's transaction links to it in
+    order."""
 
     model: type[models.Model]
     kind: str
@@ -216,8 +217,7 @@ def _moves_post(posting: Posting, record: models.Model, moves: list[_Move]) -> N
         _rows_insert(rows)
     _legs_post(rows, moves)
     if posting.notify is not None:
-        for row in rows:
-            posting.notify.enqueue(str(row.id))
+        posting.notify.enqueue(str(record.id))
     if posting.reverses is not None:
         _mark_reversed(posting.reverses)
 

@@ -7,7 +7,12 @@ from rest_framework.response import Response
 from bankledger.core.annotations import MetadataField, ReferenceField
 from bankledger.core.schema import ErrorSerializer, error_response
 from ledger.exceptions import TransferRefused
-from transactions.apis import AmountField, IdempotencyKeyInput, TransactionOutputSerializer
+from transactions.apis import (
+    _TRANSACTION_OUTPUT,
+    AmountField,
+    IdempotencyKeyInput,
+    TransactionOutputSerializer,
+)
 from transactions.models import Batch
 from transactions.services import BatchItem, batch_create
 
@@ -31,7 +36,7 @@ class BatchOutputSerializer(serializers.Serializer):
     def get_transactions(self, batch: Batch) -> list:
         """In item order; none for a FAILED batch (nothing was posted)."""
         items = batch.transactions.order_by("batch_index")
-        return TransactionOutputSerializer(items, many=True).data
+        return [_TRANSACTION_OUTPUT.to_representation(item) for item in items]
 
     def to_representation(self, batch: Batch) -> dict:
         body = super().to_representation(batch)
