@@ -14,6 +14,7 @@ from pathlib import Path
 from bench.common import YARDSTICK_DIR, BenchError, PgServer, SeededAccount, percentile
 
 LUA_SCRIPT = Path(__file__).with_name("transfer.lua")
+BATCH_SCRIPT = Path(__file__).with_name("batch.lua")
 
 
 def write_accounts_file(accounts: list[SeededAccount], path: Path) -> Path:
@@ -22,19 +23,34 @@ def write_accounts_file(accounts: list[SeededAccount], path: Path) -> Path:
 
 
 def wrk(*, port: int, accounts_file: Path, mix: str, clients: int, seconds: int, label: str):
-    """One closed-loop wrk run: `clients` connections, each waiting for its answer."""
+    """One closed-loop wrk run of single transfers: `clients` connections, each waiting for
+    its answer."""
+    return _wrk(LUA_SCRIPT, port, clients, seconds, [str(accounts_file), mix, label])
+
+
+def wrk_batches(
+    *, port: int, accounts_file: Path, size: int, clients: int, seconds: int, label: str
+):
+    """One closed-loop wrk run of `POST /transactions/batch` with `size` items per batch;
+    `transfers_per_s` counts items, `batches_per_s` requests."""
+    result = _wrk(BATCH_SCRIPT, port, clients, seconds, [str(accounts_file), str(size), label])
+    result["batches_per_s"] = result["transfers_per_s"]
+    result["transfers_per_s"] = round(result["transfers_per_s"] * size, 1)
+    result["items_per_batch"] = size
+    return result
+
+
+def _wrk(script: Path, port: int, clients: int, seconds: int, script_args: list[str]):
     command = [
         "wrk",
         "--threads=1",
         f"--connections={clients}",
         f"--duration={seconds}s",
         "--timeout=10s",
-        f"--script={LUA_SCRIPT}",
+        f"--script={script}",
         f"http://127.0.0.1:{port}",
         "--",
-        str(accounts_file),
-        mix,
-        label,
+        *script_args,
     ]
     run = subprocess.run(command, capture_output=True, text=True, check=False)
     match = re.search(r"^WRK_JSON (\{.*\})$", run.stdout, re.MULTILINE)

@@ -28,7 +28,7 @@ from bench.common import (
     seed_accounts,
     seed_history,
 )
-from bench.load import Yardstick, service_loop, write_accounts_file, wrk
+from bench.load import Yardstick, service_loop, write_accounts_file, wrk, wrk_batches
 
 APP_DATABASE = "bankledger_bench"
 MIXES = ("uniform", "hot")
@@ -54,6 +54,17 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1, help="per worker, for gthread")
     parser.add_argument("--name", default="", help="results file name (default: timestamp)")
+    parser.add_argument(
+        "--batch-sizes", default="1,10,100", help="items per POST /transactions/batch run"
+    )
+    parser.add_argument("--batch-clients", type=int, default=8, help="connections, batch runs")
+    parser.add_argument(
+        "--batches-only",
+        action="store_true",
+        help="only the batch runs and one single-transfer run beside them (no yardstick, "
+        "history or in-process runs): a short measurement of the batch path",
+    )
+    parser.add_argument("--app-database", default=APP_DATABASE, help="PostgreSQL database")
     return parser.parse_args()
 
 
@@ -82,16 +93,19 @@ def main() -> int:
         "levels": levels,
         "http": {},
         "yardstick": {},
+        "batches": {},
     }
+    yardstick = None
     if postgres:
         server = PgServer.from_env()
-        yardstick = Yardstick(server)
         result["machine"]["postgresql"] = server.version()
         result["machine"]["fsync"] = server.setting("fsync")
         result["machine"]["synchronous_commit"] = server.setting("synchronous_commit")
-        server.recreate(APP_DATABASE)
-        yardstick.create()
-        env = production_env(server.url(APP_DATABASE))
+        server.recreate(args.app_database)
+        if not args.batches_only:
+            yardstick = Yardstick(server)
+            yardstick.create()
+        env = production_env(server.url(args.app_database))
     else:
         env = production_env(f"sqlite:///{work / 'bench.sqlite3'}")
     _step("migrating a fresh database")
@@ -101,7 +115,7 @@ def main() -> int:
     accounts = seed_accounts(count=args.accounts)
     accounts_file = write_accounts_file(accounts, work / "accounts.txt")
     history = None
-    if postgres:
+    if postgres and not args.batches_only:
         _step(f"seeding an account with {args.history:,} ledger entries (set-based SQL)")
         history = seed_history(entries=args.history)
     nonce = str(int(time.time()))
@@ -115,27 +129,36 @@ def main() -> int:
             seconds=3,
             label=f"warm{nonce}",
         )
-        for mix in MIXES:
-            for clients in levels:
-                _step(f"HTTP {mix}, {clients} clients")
-                result["http"][f"{mix}/{clients}"] = wrk(
-                    port=args.port,
-                    accounts_file=accounts_file,
-                    mix=mix,
-                    clients=clients,
-                    seconds=args.seconds,
-                    label=f"{mix}{clients}-{nonce}",
+        for mix, clients in _single_runs(args, levels):
+            _step(f"HTTP {mix}, {clients} clients")
+            result["http"][f"{mix}/{clients}"] = wrk(
+                port=args.port,
+                accounts_file=accounts_file,
+                mix=mix,
+                clients=clients,
+                seconds=args.seconds,
+                label=f"{mix}{clients}-{nonce}",
+            )
+            if yardstick is not None:
+                _step(f"yardstick {mix}, {clients} clients")
+                result["yardstick"][f"{mix}/{clients}"] = yardstick.run(
+                    mix=mix, clients=clients, seconds=args.seconds
                 )
-                if postgres:
-                    _step(f"yardstick {mix}, {clients} clients")
-                    result["yardstick"][f"{mix}/{clients}"] = yardstick.run(
-                        mix=mix, clients=clients, seconds=args.seconds
-                    )
+        for size in [int(size) for size in args.batch_sizes.split(",") if size]:
+            _step(f"HTTP batches of {size}, {args.batch_clients} clients")
+            result["batches"][f"batch{size}/{args.batch_clients}"] = wrk_batches(
+                port=args.port,
+                accounts_file=accounts_file,
+                size=size,
+                clients=args.batch_clients,
+                seconds=args.seconds,
+                label=f"batch{size}-{nonce}",
+            )
         if history is not None:
             _step("balance latency, 1,000,000 vs 10 entries")
             result["balance"] = balance_latency(port=args.port, history=history, rounds=1000)
         result["worker_rss_mb"] = [round(size, 1) for size in app.worker_rss_mb()]
-    if postgres:
+    if yardstick is not None:
         _step("in-process: transfer service vs plain psycopg loop, 8 threads")
         seconds = min(args.seconds, 10)
         result["service"] = service_loop(accounts=accounts, threads=8, seconds=seconds)
@@ -153,13 +176,22 @@ def main() -> int:
     return 0
 
 
+def _single_runs(args: argparse.Namespace, levels: list[int]) -> list[tuple[str, int]]:
+    """The single-transfer runs: every mix at every level, or with --batches-only one uniform
+    run at the batch runs' concurrency, to compare with."""
+    if args.batches_only:
+        return [("uniform", args.batch_clients)]
+    return [(mix, clients) for mix in MIXES for clients in levels]
+
+
 def _step(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
 def _add_ratios(result: dict) -> None:
-    for key, row in result["http"].items():
-        ceiling = result["yardstick"].get(key)
+    for key, row in [*result["http"].items(), *result["batches"].items()]:
+        # A batch run compares with the yardstick's uniform transfers at its concurrency.
+        ceiling = result["yardstick"].get(key if key in result["http"] else _uniform(key))
         if ceiling:
             row["ratio_to_yardstick"] = round(
                 row["transfers_per_s"] / ceiling["transfers_per_s"], 3
@@ -170,7 +202,9 @@ def _add_ratios(result: dict) -> None:
         if "ratio_to_yardstick" in row:
             targets[f"http_{mix}_ratio_8"] = row["ratio_to_yardstick"]
     if "uniform/8" in result["http"]:
-        targets["p99_ms_8"] = max(result["http"][f"{mix}/8"]["p99_ms"] for mix in MIXES)
+        targets["p99_ms_8"] = max(
+            row["p99_ms"] for key, row in result["http"].items() if key.endswith("/8")
+        )
     if "service" in result:
         ratio = result["service"]["transfers_per_s"] / result["psycopg_loop"]["transfers_per_s"]
         targets["service_ratio_8"] = round(ratio, 3)
@@ -190,13 +224,17 @@ def _add_ratios(result: dict) -> None:
     result["targets"]["verify_ledger"]["met"] = result["verify_ledger"]["ok"]
 
 
+def _uniform(batch_key: str) -> str:
+    return "uniform/" + batch_key.split("/")[1]
+
+
 def _print(result: dict) -> None:
     print()
     print(f"{result['server']}; {result['database']}; {result['seconds_per_run']} s per run")
     header = f"{'run':<22}{'transfers/s':>12}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
     print(header + f"{'errors':>8}{'vs yardstick':>14}")
-    for source in ("http", "yardstick"):
-        for key, row in result[source].items():
+    for source in ("http", "yardstick", "batches"):
+        for key, row in result.get(source, {}).items():
             ratio = row.get("ratio_to_yardstick")
             print(
                 f"{source + ' ' + key:<22}{row['transfers_per_s']:>12.1f}{row['p50_ms']:>9.2f}"

@@ -1,6 +1,7 @@
 """Reads of the ledger over HTTP: balances (now or as of a moment) and account statements."""
 
 import csv
+import json
 from collections.abc import Iterator
 
 from django.http import StreamingHttpResponse
@@ -13,6 +14,7 @@ from rest_framework.response import Response
 
 from accounts.models import Account
 from accounts.selectors import account_get_owned, account_get_visible
+from bankledger.core.annotations import MetadataField
 from bankledger.core.money import format_minor_units
 from bankledger.core.pagination import TimeRangePageFilter
 from bankledger.core.schema import ErrorSerializer
@@ -28,6 +30,8 @@ class StatementEntrySerializer(serializers.Serializer):
     transaction = serializers.UUIDField(source="transaction_id")
     kind = serializers.CharField(help_text="The transaction's kind: TRANSFER, INITIAL_FUNDS…")
     counterpartyAccount = serializers.UUIDField(source="counterparty")
+    reference = serializers.CharField(allow_null=True, help_text="The transaction's reference.")
+    metadata = MetadataField(help_text="The transaction's metadata.")
     createdAt = serializers.DateTimeField(source="created_at")
 
     def get_amount(self, entry: LedgerEntry) -> str:
@@ -62,6 +66,8 @@ _CSV_HEADER = [
     "transaction",
     "kind",
     "counterparty_account",
+    "reference",
+    "metadata",
 ]
 
 
@@ -80,6 +86,8 @@ def _csv_lines(account: Account, entries) -> Iterator[str]:
                 entry.transaction_id,
                 entry.kind,
                 entry.counterparty,
+                entry.reference or "",
+                json.dumps(entry.metadata, sort_keys=True) if entry.metadata else "",
             ]
         )
 

@@ -40,13 +40,17 @@ class IdempotencyConflict(ApplicationError):
 class TransferRefused(ApplicationError):
     """A business refusal that is recorded as a FAILED transaction and replayed for its key.
 
-    `transaction` is that FAILED row; the API adds it to the response body."""
+    `transaction` is that FAILED row, or for a batch `batch` is the FAILED batch and `index`
+    the refused item; the API adds them to the response body."""
 
-    def __init__(self, message: str | None = None, *, transaction=None):
-        super().__init__(message)
+    def __init__(self, message: str | None = None, *, transaction=None, batch=None, index=None):
+        super().__init__(message, extra=None if index is None else {"index": index})
         self.transaction = transaction
+        self.batch = batch
 
     def note(self) -> str:
+        if self.batch is not None:
+            return f"Nothing was posted; recorded as FAILED batch {self.batch.pk}."
         return f"Recorded as FAILED transaction {self.transaction.pk}." if self.transaction else ""
 
 

@@ -20,6 +20,8 @@ through the ORM cost several times the Python of the statements themselves (READ
 Benchmarks), while Django's own field conversions are kept, so the values written are exactly
 what `save()` would write, on PostgreSQL and SQLite alike."""
 
+import hashlib
+import json
 import logging
 import uuid
 from collections.abc import Mapping
@@ -33,7 +35,7 @@ from django.db import IntegrityError, OperationalError, connection, models, tran
 from django.utils import timezone
 
 from accounts.models import Account
-from bankledger.core.errors import ServiceUnavailable
+from bankledger.core.errors import ApplicationError, ServiceUnavailable
 from bankledger.core.money import currency_exponent, to_minor_units
 from ledger.exceptions import (
     REFUSALS,
@@ -60,24 +62,30 @@ _RETRYABLE_SQLSTATES = {"40001", "40P01"}
 class Leg:
     """Money leaving `from_id` for `to_id`. `amount` is a Decimal in major units, checked and
     converted on the sending account's currency once its row is locked, or an int that is
-    already in minor units (a reversal moves back exactly what was moved)."""
+    already in minor units (a reversal moves back exactly what was moved). `fields` are further
+    columns of this leg's transaction row (a reference, metadata) and part of what "the same
+    request" means for the key."""
 
     from_id: uuid.UUID
     to_id: uuid.UUID
     amount: Decimal | int
+    fields: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Posting:
-    """What a service asks the engine to write.
+    """What a service asks the engine to write: one transaction row per leg.
 
     `model` is the transaction row's model (the engine sits below the app that defines it);
     `owner_id`, when set, is the only user whose accounts may send (`None`: a system user moves
     money it does not own); `reverses` is the COMPLETED transaction this one moves back, locked,
     re-checked and marked REVERSED in the same database transaction; `fields` are further
     columns of the transaction row; `fingerprint` is what "the same request" means for the key
-    when it is not the legs themselves; `notify` is the task whose row is the outbox of each
-    posted transaction."""
+    when it is not the legs themselves; `notify` is the task whose row is the outbox of the
+    posting, enqueued with the id of the row that holds the key. `batch_model`, when set,
+    makes the legs a batch: a row of that model holds the key and the outcome (FAILED with the
+    first refused leg's index, or COMPLETED), and every leg's transaction links to it in
+    order."""
 
     model: type[models.Model]
     kind: str
@@ -89,18 +97,36 @@ class Posting:
     fields: Mapping[str, Any] = field(default_factory=dict)
     fingerprint: str | None = None
     notify: Any = None
+    batch_model: type[models.Model] | None = None
 
 
 @dataclass(frozen=True)
 class Posted:
-    transaction: models.Model
+    """The transaction written or replayed; for a batch, the batch row instead."""
+
+    transaction: models.Model | None
     replayed: bool
+    batch: models.Model | None = None
+
+
+@dataclass
+class _Move:
+    """A leg resolved on the locked rows: its accounts, its amount in minor units and, once
+    checked, each account's balance after it."""
+
+    leg: Leg
+    sender: Account
+    receiver: Account
+    amount: int
+    sender_after: int = 0
+    receiver_after: int = 0
 
 
 def post(posting: Posting) -> Posted:
     """Write `posting` once, whatever the concurrency, or replay what its key already did.
     Raises the recorded refusal (`TransferRefused`, carrying the FAILED row) or an unrecorded
-    one (unknown accounts, not the owner, an invalid amount)."""
+    one (unknown accounts, not the owner, an invalid amount; with the leg's `index` in a
+    batch)."""
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             return _post_once(posting)
@@ -112,34 +138,88 @@ def post(posting: Posting) -> Posted:
 
 
 def _post_once(posting: Posting) -> Posted:
-    (leg,) = posting.legs
     record = None
     try:
         with transaction.atomic():
-            locked = _accounts_lock([leg.from_id, leg.to_id])
-            if len(locked) != 2:
-                raise InvalidAccounts()
-            sender, receiver = locked[leg.from_id], locked[leg.to_id]
-            if posting.owner_id is not None and sender.user_id != posting.owner_id:
-                raise NotAccountOwner()
-            amount = _minor_units(leg.amount, sender.currency)
-            refusal = _reversal_refusal(posting.reverses) or _refusal(sender, receiver, amount)
-            record = _transaction_row(posting, sender, receiver, amount, refusal)
+            ids = {leg_id for leg in posting.legs for leg_id in (leg.from_id, leg.to_id)}
+            moves = _moves(posting, _accounts_lock(sorted(ids)))
+            refused, index = _check(posting, moves)
+            fingerprint = posting.fingerprint or _fingerprint(posting, moves)
+            if posting.batch_model is None:
+                record = _transaction_row(posting, moves[0], refused, fingerprint)
+            else:
+                record = _batch_row(posting, fingerprint, refused, index)
             _row_insert(record)
-            if refusal is None:
-                _legs_post(record, sender, receiver, amount)
-                if posting.notify is not None:
-                    posting.notify.enqueue(str(record.id))
-                if posting.reverses is not None:
-                    _mark_reversed(posting.reverses)
+            if refused is None:
+                _moves_post(posting, record, moves)
     except IntegrityError:
         replay = record and _replay(posting, fingerprint=record.fingerprint)
         if replay is None:
             raise
         return replay
+    if refused is None:
+        return _posted(posting, record, replayed=False)
+    if posting.batch_model is None:
+        raise refused(transaction=record)
+    raise refused(batch=record, index=index)
+
+
+def _posted(posting: Posting, record: models.Model, *, replayed: bool) -> Posted:
+    if posting.batch_model is None:
+        return Posted(transaction=record, replayed=replayed)
+    return Posted(transaction=None, replayed=replayed, batch=record)
+
+
+def _moves(posting: Posting, locked: dict[uuid.UUID, Account]) -> list[_Move]:
+    """Resolve every leg on the locked rows; an unknown account, a sender that is not the
+    owner's or an invalid amount refuses the whole posting (with the leg's index in a batch)."""
+    moves = []
+    for index, leg in enumerate(posting.legs):
+        try:
+            sender, receiver = locked.get(leg.from_id), locked.get(leg.to_id)
+            if sender is None or receiver is None:
+                raise InvalidAccounts()
+            if posting.owner_id is not None and sender.user_id != posting.owner_id:
+                raise NotAccountOwner()
+            amount = _minor_units(leg.amount, sender.currency)
+        except ApplicationError as exc:
+            if posting.batch_model is not None:
+                exc.extra["index"] = index
+            raise
+        moves.append(_Move(leg, sender, receiver, amount))
+    return moves
+
+
+def _check(posting: Posting, moves: list[_Move]) -> tuple[type[TransferRefused] | None, int]:
+    """Check the legs in order against the balances the earlier legs leave (a leg may spend
+    what an earlier one credited): the first refusal and its index, or None when every leg
+    may move. Each move learns its accounts' balances after it."""
+    refusal = _reversal_refusal(posting.reverses)
     if refusal is not None:
-        raise refusal(transaction=record)
-    return Posted(transaction=record, replayed=False)
+        return refusal, 0
+    for index, move in enumerate(moves):
+        refusal = _refusal(move.sender, move.receiver, move.amount)
+        if refusal is not None:
+            return refusal, index
+        move.sender.balance -= move.amount
+        move.receiver.balance += move.amount
+        move.sender_after, move.receiver_after = move.sender.balance, move.receiver.balance
+    return None, 0
+
+
+def _moves_post(posting: Posting, record: models.Model, moves: list[_Move]) -> None:
+    if posting.batch_model is None:
+        rows = [record]
+    else:
+        rows = [_transaction_row(posting, move, None, None) for move in moves]
+        for index, row in enumerate(rows):
+            row.batch, row.batch_index = record, index
+        _rows_insert(rows)
+    _legs_post(rows, moves)
+    if posting.notify is not None:
+        posting.notify.enqueue(str(record.id))
+    if posting.reverses is not None:
+        _mark_reversed(posting.reverses)
 
 
 def _is_retryable(exc: OperationalError) -> bool:
@@ -160,6 +240,7 @@ def _minor_units(amount: Decimal | int, currency: str) -> int:
 
 
 def _refusal(sender: Account, receiver: Account, amount: int) -> type[TransferRefused] | None:
+    """Whether this leg may move, on the locked rows as the earlier legs left them."""
     if sender.status != Account.Status.ACTIVE or receiver.status != Account.Status.ACTIVE:
         return AccountNotActive
     if sender.currency != receiver.currency:
@@ -186,28 +267,66 @@ def _mark_reversed(original: models.Model) -> None:
     )
 
 
-def _transaction_row(posting, sender, receiver, amount, refusal) -> models.Model:
+def _transaction_row(posting, move: _Move, refused, fingerprint) -> models.Model:
+    """A leg's transaction row: COMPLETED, or FAILED with the refusal's code. A batch's items
+    carry no key or fingerprint of their own (the batch row holds them)."""
     Status = posting.model.Status
+    in_batch = posting.batch_model is not None
     return posting.model(
-        from_account=sender,
-        to_account=receiver,
-        amount=amount,
-        currency=sender.currency,
+        from_account=move.sender,
+        to_account=move.receiver,
+        amount=move.amount,
+        currency=move.sender.currency,
         kind=posting.kind,
         initiator=posting.initiator,
-        idempotency_key=posting.idempotency_key,
-        fingerprint=posting.fingerprint or f"{sender.id}:{receiver.id}:{amount}",
+        idempotency_key=None if in_batch else posting.idempotency_key,
+        fingerprint="" if in_batch else fingerprint,
         reversal_of=posting.reverses,
-        status=Status.FAILED if refusal else Status.COMPLETED,
-        failure_code=refusal.code if refusal else "",
-        failure_message=refusal.message if refusal else "",
+        status=Status.FAILED if refused else Status.COMPLETED,
+        failure_code=refused.code if refused else "",
+        failure_message=refused.message if refused else "",
         **posting.fields,
+        **move.leg.fields,
     )
+
+
+def _batch_row(posting, fingerprint: str, refused, index: int) -> models.Model:
+    Status = posting.batch_model.Status
+    return posting.batch_model(
+        initiator=posting.initiator,
+        kind=posting.kind,
+        idempotency_key=posting.idempotency_key,
+        fingerprint=fingerprint,
+        size=len(posting.legs),
+        status=Status.FAILED if refused else Status.COMPLETED,
+        failure_code=refused.code if refused else "",
+        failure_message=refused.message if refused else "",
+        failure_index=index if refused else None,
+    )
+
+
+def _fingerprint(posting: Posting, moves: list[_Move]) -> str:
+    """What "the same request" means for the key: each leg's accounts, amount in minor units
+    (`10` and `"10.00"` are the same) and fields; a batch digests its legs in order."""
+    legs = [_leg_fingerprint(move) for move in moves]
+    if posting.batch_model is None:
+        return legs[0]
+    return "batch:" + hashlib.sha256("\n".join(legs).encode()).hexdigest()
+
+
+def _leg_fingerprint(move: _Move) -> str:
+    plain = f"{move.sender.id}:{move.receiver.id}:{move.amount}"
+    if not move.leg.fields:
+        # A leg without fields keeps the fingerprint rows were written with before fields.
+        return plain
+    fields = json.dumps(move.leg.fields, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(f"{plain}\n{fields}".encode()).hexdigest()
 
 
 def _replay(posting: Posting, *, fingerprint: str) -> Posted | None:
     """The earlier outcome for this key, or None when the key is in fact unused."""
-    existing = posting.model._default_manager.filter(
+    holder = posting.batch_model or posting.model
+    existing = holder._default_manager.filter(
         initiator=posting.initiator, idempotency_key=posting.idempotency_key
     ).first()
     if existing is None:
@@ -215,8 +334,11 @@ def _replay(posting: Posting, *, fingerprint: str) -> Posted | None:
     if existing.fingerprint != fingerprint:
         raise IdempotencyConflict()
     if existing.status == existing.Status.FAILED:
-        raise REFUSALS[existing.failure_code](existing.failure_message, transaction=existing)
-    return Posted(transaction=existing, replayed=True)
+        refusal = REFUSALS[existing.failure_code]
+        if posting.batch_model is None:
+            raise refusal(existing.failure_message, transaction=existing)
+        raise refusal(existing.failure_message, batch=existing, index=existing.failure_index)
+    return _posted(posting, existing, replayed=True)
 
 
 # --- the fixed statements ------------------------------------------------------------------
@@ -271,65 +393,83 @@ def _accounts_lock(account_ids: list[uuid.UUID]) -> dict[uuid.UUID, Account]:
     return accounts
 
 
+def _values(count: int, width: int) -> str:
+    row = f"({', '.join(['%s'] * width)})"
+    return ", ".join([row] * count)
+
+
 @cache
-def _insert_statement(model) -> tuple[list, str]:
+def _insert_statement(model, count: int) -> tuple[list, str]:
     fields = list(model._meta.concrete_fields)
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    return fields, f"INSERT INTO {model._meta.db_table} ({columns}) VALUES ({placeholders})"
+    values = _values(count, len(fields))
+    return fields, f"INSERT INTO {model._meta.db_table} ({columns}) VALUES {values}"
 
 
 def _row_insert(instance: models.Model) -> None:
-    """INSERT `instance` as `save(force_insert=True)` would, minus the query building. Raises
-    the same `IntegrityError` when a constraint refuses the row."""
-    fields, sql = _insert_statement(type(instance))
+    _rows_insert([instance])
+
+
+def _rows_insert(instances: list[models.Model]) -> None:
+    """INSERT the rows of one model in one statement, each as `save(force_insert=True)` would,
+    minus the query building. Raises the same `IntegrityError` when a constraint refuses one."""
+    fields, sql = _insert_statement(type(instances[0]), len(instances))
     values = [
-        field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
+        field.get_db_prep_save(field.pre_save(instance, True), connection)
+        for instance in instances
+        for field in fields
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
-    instance._state.adding = False
-    instance._state.db = connection.alias
+    for instance in instances:
+        instance._state.adding = False
+        instance._state.db = connection.alias
 
 
 @cache
-def _legs_statements() -> tuple[str, str]:
-    leg_columns = _columns(
+def _legs_statement(count: int) -> str:
+    columns = _columns(
         LedgerEntry, ["account", "transaction", "type", "amount", "balance_after", "created_at"]
     )
-    legs = (
-        f"INSERT INTO {LedgerEntry._meta.db_table} ({', '.join(leg_columns)})"
-        " VALUES (%s, %s, %s, %s, %s, %s), (%s, %s, %s, %s, %s, %s)"
-    )
+    values = _values(2 * count, len(columns))
+    return f"INSERT INTO {LedgerEntry._meta.db_table} ({', '.join(columns)}) VALUES {values}"
+
+
+@cache
+def _balances_statement(count: int) -> str:
+    """Relative, as the yardstick does: even a caller that forgot the row lock could not lose
+    an update; the CHECK constraint still refuses a user balance below zero."""
     balance, updated_at = _columns(Account, ["balance", "updated_at"])
-    # Relative, as the yardstick does: even a caller that forgot the row lock could not lose
-    # an update; the CHECK constraint still refuses a user balance below zero.
-    balances = (
+    cases = " ".join([f"WHEN {_ID} = %s THEN %s"] * count)
+    return (
         f"UPDATE {Account._meta.db_table}"
-        f" SET {balance} = {balance} + CASE WHEN {_ID} = %s THEN %s ELSE %s END,"
-        f" {updated_at} = %s WHERE {_ID} IN (%s, %s)"
+        f" SET {balance} = {balance} + CASE {cases} END, {updated_at} = %s"
+        f" WHERE {_ID} IN ({', '.join(['%s'] * count)})"
     )
-    return legs, balances
 
 
-def _legs_post(record: models.Model, sender: Account, receiver: Account, amount: int) -> None:
-    """One DEBIT on the sender, one CREDIT on the receiver, each with the balance after it, and
-    both cached balances updated. The legs carry their transaction's own time, so a balance
-    "as of" a transaction's createdAt includes that transaction."""
-    now = record.created_at
-    sender.balance -= amount
-    receiver.balance += amount
-    sender.updated_at = receiver.updated_at = now
-    sender_id, receiver_id = _db_id(sender.id), _db_id(receiver.id)
-    record_id = record._meta.pk.get_db_prep_value(record.id, connection)
-    at = connection.ops.adapt_datetimefield_value(now)
-    legs, balances = _legs_statements()
+def _legs_post(rows: list[models.Model], moves: list[_Move]) -> None:
+    """Per transaction, one DEBIT on the sender and one CREDIT on the receiver, each with the
+    balance after it; then every touched account's cached balance moved by its net change.
+    The legs carry their transaction's own time, so a balance "as of" a transaction's
+    createdAt includes that transaction."""
+    entries, changes = [], {}
+    for row, move in zip(rows, moves, strict=True):
+        row_id = row._meta.pk.get_db_prep_value(row.id, connection)
+        at = connection.ops.adapt_datetimefield_value(row.created_at)
+        sender_id, receiver_id = _db_id(move.sender.id), _db_id(move.receiver.id)
+        entries += [sender_id, row_id, LedgerEntry.Type.DEBIT, move.amount, move.sender_after, at]
+        entries += [receiver_id, row_id, LedgerEntry.Type.CREDIT, move.amount]
+        entries += [move.receiver_after, at]
+        changes[sender_id] = changes.get(sender_id, 0) - move.amount
+        changes[receiver_id] = changes.get(receiver_id, 0) + move.amount
+    now = rows[-1].created_at
+    cases = [value for account_id, change in changes.items() for value in (account_id, change)]
     with connection.cursor() as cursor:
+        cursor.execute(_legs_statement(len(rows)), entries)
         cursor.execute(
-            legs,
-            [
-                *(sender_id, record_id, LedgerEntry.Type.DEBIT, amount, sender.balance, at),
-                *(receiver_id, record_id, LedgerEntry.Type.CREDIT, amount, receiver.balance, at),
-            ],
+            _balances_statement(len(changes)),
+            [*cases, connection.ops.adapt_datetimefield_value(now), *changes],
         )
-        cursor.execute(balances, [sender_id, -amount, amount, at, sender_id, receiver_id])
+    for move in moves:
+        move.sender.updated_at = move.receiver.updated_at = now

@@ -4,8 +4,9 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.apps import apps
 from django.db import connection
-from django.db.models import Case, F, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 
 from accounts.models import Account
@@ -21,11 +22,15 @@ class LedgerReport:
     balance_mismatches: list[str] = field(default_factory=list)
     unbalanced_transactions: list[str] = field(default_factory=list)
     nonzero_currencies: list[str] = field(default_factory=list)
+    incomplete_batches: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not (
-            self.balance_mismatches or self.unbalanced_transactions or self.nonzero_currencies
+            self.balance_mismatches
+            or self.unbalanced_transactions
+            or self.nonzero_currencies
+            or self.incomplete_batches
         )
 
 
@@ -83,7 +88,30 @@ def ledger_verify(*, limit: int = 50) -> LedgerReport:
     ]
     totals = Account.objects.values("currency").annotate(total=Sum("balance")).exclude(total=0)
     report.nonzero_currencies = [f"{row['currency']}: {row['total']}" for row in totals]
+    report.incomplete_batches = _incomplete_batches(limit)
     return report
+
+
+def _incomplete_batches(limit: int) -> list[str]:
+    """All or nothing: a COMPLETED batch has exactly its `size` transactions, all COMPLETED
+    or since REVERSED, and a FAILED one has none. The Batch model lives in the app above this
+    one, so it is looked up by name, as the entries' foreign key names it."""
+    Batch = apps.get_model("transactions", "Batch")
+    offenders = (
+        Batch.objects.annotate(
+            items=Count("transactions"),
+            failed=Count("transactions", filter=Q(transactions__status="FAILED")),
+        )
+        .filter(
+            Q(status=Batch.Status.COMPLETED) & (~Q(items=F("size")) | Q(failed__gt=0))
+            | Q(status=Batch.Status.FAILED, items__gt=0)
+        )
+        .values_list("id", "status", "size", "items")[:limit]
+    )
+    return [
+        f"batch {id_} ({status}): {items} transactions for {size} items"
+        for id_, status, size, items in offenders
+    ]
 
 
 @lag_tolerant
@@ -108,7 +136,8 @@ def statement_entries(
     until: datetime | None = None,
     cursor: str | None = None,
 ) -> QuerySet[LedgerEntry]:
-    """The account's entries oldest first, each with its `counterparty` account id. Ordered by
+    """The account's entries oldest first, each with its `counterparty` account id and its
+    transaction's kind, reference and metadata. Ordered by
     entry id: per account, ids grow in the order the account's row lock was taken, so a page
     boundary never moves and entries committed later only ever append."""
     rows = LedgerEntry.objects.filter(account=account)
@@ -123,6 +152,8 @@ def statement_entries(
         rows = rows.filter(id__gt=after)
     return rows.annotate(
         kind=F("transaction__kind"),
+        reference=F("transaction__reference"),
+        metadata=F("transaction__metadata"),
         counterparty=Case(
             When(type=LedgerEntry.Type.CREDIT, then=F("transaction__from_account")),
             default=F("transaction__to_account"),

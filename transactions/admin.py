@@ -8,8 +8,10 @@ from bankledger.core.admin_mixins import (
     is_system_user,
     money_html,
 )
+from bankledger.core.annotations import METADATA_KEY
 from transactions.admin_funding import InitialFundsPageMixin
-from transactions.models import Transaction
+from transactions.models import Batch, Transaction
+from transactions.selectors import metadata_has
 
 _FIELDS = (
     "id",
@@ -22,6 +24,10 @@ _FIELDS = (
     "idempotency_key",
     "reversal_of",
     "reason",
+    "reference",
+    "metadata",
+    "batch",
+    "batch_index",
     "failure_code",
     "failure_message",
     "created_at",
@@ -39,8 +45,9 @@ class TransactionAdmin(
 ):
     """Read-only for everyone; system users post initial funds from a page of their own that
     calls the same service as `POST /api/transactions/system/initial-funds`. Search by any part
-    of the transaction's or either account's id, or by the exact idempotency key;
-    `?account=<id>` lists one account's transactions (linked from the account's page)."""
+    of the transaction's or either account's id, by the exact idempotency key or reference, or
+    by metadata as KEY=VALUE words that must all match; `?account=<id>` lists one account's
+    transactions (linked from the account's page)."""
 
     list_display = (
         "short_id",
@@ -50,9 +57,11 @@ class TransactionAdmin(
         "from_display",
         "to_display",
         "amount_display",
+        "reference",
     )
     list_filter = (TransactionAccountFilter, "status", "kind", "created_at")
-    search_fields = ("=idempotency_key",)
+    search_fields = ("=idempotency_key", "=reference")
+    search_help_text = "An id, an idempotency key, a reference, or metadata as KEY=VALUE."
     id_search_fields = ("id", "from_account_id", "to_account_id")
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
@@ -78,3 +87,86 @@ class TransactionAdmin(
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "can_post_funds": is_system_user(request.user)}
         return super().changelist_view(request, extra_context)
+
+    def get_search_results(self, request, queryset, search_term):
+        """Also: every `KEY=VALUE` word of the search must be in the metadata, through the same
+        filter as `GET /api/transactions?metadata.KEY=VALUE`."""
+        results, duplicates = super().get_search_results(request, queryset, search_term)
+        pairs = [word.split("=", 1) for word in search_term.split() if "=" in word]
+        pairs = [(key, value) for key, value in pairs if METADATA_KEY.match(key)]
+        if pairs:
+            by_metadata = queryset
+            for key, value in pairs:
+                by_metadata = by_metadata.filter(metadata_has(key, value))
+            results |= by_metadata
+        return results, duplicates
+
+
+class BatchItemInline(StaffBrowseOnlyMixin, admin.TabularInline):
+    """A batch's transactions, in item order; read-only like every transaction."""
+
+    model = Transaction
+    fk_name = "batch"
+    fields = ("batch_index", "item", "from_display", "to_display", "amount_display", "reference")
+    readonly_fields = fields
+    ordering = ("batch_index",)
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    @admin.display(description="transaction")
+    def item(self, tx: Transaction) -> str:
+        return f"{tx.id} ({tx.status})"
+
+    @admin.display(description="from")
+    def from_display(self, tx: Transaction):
+        return id_html(tx.from_account_id, link_to="accounts_account")
+
+    @admin.display(description="to")
+    def to_display(self, tx: Transaction):
+        return id_html(tx.to_account_id, link_to="accounts_account")
+
+    @admin.display(description="amount")
+    def amount_display(self, tx: Transaction):
+        return money_html(tx.amount, tx.currency)
+
+
+@admin.register(Batch)
+class BatchAdmin(SearchByIdMixin, StaffBrowseOnlyMixin, admin.ModelAdmin):
+    """Batches with their items in order; read-only for everyone (a batch never changes).
+    Search by any part of the batch's id or by the exact idempotency key."""
+
+    list_display = (
+        "short_id",
+        "created_at",
+        "kind",
+        "status",
+        "size",
+        "initiator",
+        "idempotency_key",
+        "failure_code",
+        "failure_index",
+    )
+    list_filter = ("status", "kind", "created_at")
+    list_select_related = ("initiator",)
+    search_fields = ("=idempotency_key",)
+    date_hierarchy = "created_at"
+    ordering = ("-created_at",)
+    fields = (
+        "id",
+        "kind",
+        "status",
+        "size",
+        "initiator",
+        "idempotency_key",
+        "failure_code",
+        "failure_message",
+        "failure_index",
+        "created_at",
+    )
+    readonly_fields = fields
+    inlines = (BatchItemInline,)
+
+    @admin.display(description="id", ordering="id")
+    def short_id(self, batch: Batch):
+        return id_html(batch.pk)

@@ -1,9 +1,15 @@
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.fields import empty
 from rest_framework.response import Response
 
+from bankledger.core.annotations import METADATA_MAX_ENTRIES, MetadataField, ReferenceField
 from bankledger.core.money import AMOUNT_FORMAT, format_minor_units, parse_amount
 from bankledger.core.pagination import TimeRangePageFilter
 from bankledger.core.schema import ErrorSerializer, error_response
@@ -48,7 +54,12 @@ class TransactionOutputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Transaction.Kind.choices)
     reversalOf = serializers.UUIDField(source="reversal_of_id", allow_null=True)
     reason = serializers.CharField()
-    idempotencyKey = serializers.CharField(source="idempotency_key")
+    reference = serializers.CharField(allow_null=True)
+    metadata = MetadataField()
+    batch = serializers.UUIDField(source="batch_id", allow_null=True)
+    idempotencyKey = serializers.CharField(
+        source="idempotency_key", allow_null=True, help_text="Null for a batch's items."
+    )
     createdAt = serializers.DateTimeField(source="created_at")
     updatedAt = serializers.DateTimeField(source="updated_at")
 
@@ -122,6 +133,8 @@ class IdempotencyKeyInput(serializers.Serializer):
 
 class IdempotentWriteInput(IdempotencyKeyInput):
     amount = AmountField()
+    reference = ReferenceField()
+    metadata = MetadataField()
 
 
 def _validated(serializer_class, request) -> dict:
@@ -155,6 +168,28 @@ def _respond(create, success_message: str) -> Response:
     return Response(body, http_status)
 
 
+def _metadata_filters(params) -> list[tuple[str, str]]:
+    """`metadata.KEY=VALUE` query parameters as (key, value) pairs, held to the limits of
+    metadata itself (API.md): 400 `invalid_input` outside them."""
+    pairs = [
+        (name.removeprefix("metadata."), value)
+        for name in params
+        if name.startswith("metadata.")
+        for value in params.getlist(name)
+    ]
+    field = MetadataField()
+    for key, value in pairs:
+        try:
+            field.run_validation({key: value})
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({f"metadata.{key}": exc.detail}) from exc
+    if len(pairs) > METADATA_MAX_ENTRIES:
+        raise serializers.ValidationError(
+            {"metadata": [f"At most {METADATA_MAX_ENTRIES} metadata filters."]}
+        )
+    return pairs
+
+
 class TransactionViewSet(viewsets.ViewSet):
     """`/api/transactions`: transfer, history, one transaction, and its reversal."""
 
@@ -169,6 +204,9 @@ class TransactionViewSet(viewsets.ViewSet):
             required=False, max_length=64, help_text="Only transactions into or out of it."
         )
         status = serializers.ChoiceField(choices=Transaction.Status.choices, required=False)
+        reference = serializers.CharField(
+            required=False, max_length=128, help_text="Only transactions with this reference."
+        )
 
     @extend_schema_serializer(many=False)  # an envelope, though the action is `list`
     class ListOutputSerializer(serializers.Serializer):
@@ -196,12 +234,22 @@ class TransactionViewSet(viewsets.ViewSet):
                 to_account_id=data["toAccount"],
                 amount=data["amount"],
                 idempotency_key=data["idempotencyKey"],
+                reference=data.get("reference"),
+                metadata=data.get("metadata"),
             ),
             "Transaction completed successfully",
         )
 
     @extend_schema(
-        parameters=[ListFilterSerializer],
+        parameters=[
+            ListFilterSerializer,
+            OpenApiParameter(
+                "metadata.KEY",
+                str,
+                description="Only transactions whose metadata has KEY equal to this value; "
+                "repeatable with other keys (all must match).",
+            ),
+        ],
         responses={
             200: ListOutputSerializer,
             400: ErrorSerializer,
@@ -216,6 +264,8 @@ class TransactionViewSet(viewsets.ViewSet):
             user=request.user,
             account_id=data.get("account"),
             status=data.get("status"),
+            reference=data.get("reference"),
+            metadata=_metadata_filters(request.query_params),
             since=data.get("since"),
             until=data.get("until"),
             cursor=data.get("cursor"),
@@ -265,6 +315,8 @@ class InitialFundsViewSet(viewsets.ViewSet):
                 to_account_id=data["toAccount"],
                 amount=data["amount"],
                 idempotency_key=data["idempotencyKey"],
+                reference=data.get("reference"),
+                metadata=data.get("metadata"),
             ),
             "Initial Funds Transaction Completed Successfully.",
         )

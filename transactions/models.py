@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from accounts.models import Account
+from bankledger.core.annotations import REFERENCE_MAX_LENGTH, annotation_constraints
 
 
 class TransactionStatus(models.TextChoices):
@@ -18,6 +19,65 @@ class TransactionKind(models.TextChoices):
     TRANSFER = "TRANSFER"
     INITIAL_FUNDS = "INITIAL_FUNDS"
     REVERSAL = "REVERSAL"
+
+
+class BatchStatus(models.TextChoices):
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+
+class Batch(models.Model):
+    """Transfers posted all or nothing in one database transaction. The batch, not its items,
+    holds the idempotency key; a refused batch is recorded FAILED with the first refused item's
+    index and code, posts nothing, and is replayed for its key. A batch never changes once
+    written (a database trigger refuses any UPDATE)."""
+
+    Status = BatchStatus
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    initiator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="batches"
+    )
+    kind = models.CharField(max_length=13, choices=TransactionKind.choices)
+    idempotency_key = models.CharField(max_length=255)
+    # What "the same request" means for this key: a digest of every item, in order.
+    fingerprint = models.CharField(max_length=128)
+    status = models.CharField(max_length=9, choices=Status.choices)
+    size = models.PositiveIntegerField(help_text="How many items the request had.")
+    failure_code = models.CharField(max_length=64, blank=True, default="")
+    failure_message = models.CharField(max_length=255, blank=True, default="")
+    failure_index = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The first refused item (0-based)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "batches"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["initiator", "idempotency_key"], name="batches_idempotency_key_unique"
+            ),
+            models.CheckConstraint(
+                condition=~Q(idempotency_key=""), name="batches_idempotency_key_not_empty"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=BatchStatus.values), name="batches_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(size__gte=1), name="batches_not_empty"),
+            models.CheckConstraint(
+                condition=Q(
+                    status="FAILED",
+                    failure_code__gt="",
+                    failure_index__isnull=False,
+                    failure_index__lt=F("size"),
+                )
+                | Q(status="COMPLETED", failure_code="", failure_index__isnull=True),
+                name="batches_failure_iff_failed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"batch {self.id} ({self.status}, {self.size} items)"
 
 
 class Transaction(models.Model):
@@ -34,7 +94,9 @@ class Transaction(models.Model):
     initiator = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="transactions"
     )
-    idempotency_key = models.CharField(max_length=255)
+    # Null only for a batch's items: their batch holds the key (NULLs never collide in the
+    # unique index, an empty string would).
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     # What "the same request" means for this key: from, to and the amount in minor units.
     fingerprint = models.CharField(max_length=128)
     failure_code = models.CharField(max_length=64, blank=True, default="")
@@ -45,6 +107,17 @@ class Transaction(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversals"
     )
     reason = models.CharField(max_length=255, blank=True, default="")
+    # The client's own labels; part of the idempotency fingerprint, never changed once written
+    # (a database trigger refuses it).
+    # Null when absent, as the API renders it; an empty reference is refused.
+    reference = models.CharField(  # noqa: DJ001
+        max_length=REFERENCE_MAX_LENGTH, null=True, blank=True
+    )
+    metadata = models.JSONField(default=dict, blank=True)
+    batch = models.ForeignKey(
+        Batch, on_delete=models.PROTECT, null=True, blank=True, related_name="transactions"
+    )
+    batch_index = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -83,10 +156,24 @@ class Transaction(models.Model):
             models.CheckConstraint(
                 condition=~Q(idempotency_key=""), name="transactions_idempotency_key_not_empty"
             ),
+            models.CheckConstraint(
+                condition=Q(
+                    batch__isnull=True, batch_index__isnull=True, idempotency_key__isnull=False
+                )
+                | Q(batch__isnull=False, batch_index__isnull=False, idempotency_key__isnull=True),
+                name="transactions_key_or_batch_item",
+            ),
+            models.UniqueConstraint(
+                fields=["batch", "batch_index"], name="transactions_one_item_per_batch_index"
+            ),
+            *annotation_constraints("transactions"),
         ]
+        # On PostgreSQL the metadata also has a GIN index (migration 0004), which serves the
+        # `metadata.KEY=VALUE` filters; Django's GinIndex would not migrate on SQLite.
         indexes = [
             models.Index(fields=["from_account", "created_at"]),
             models.Index(fields=["to_account", "created_at"]),
+            models.Index(fields=["reference"], name="transactions_reference_idx"),
         ]
 
     def __str__(self) -> str:

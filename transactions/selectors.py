@@ -4,10 +4,14 @@ Who sees a transaction: the user who initiated it, the owner of the sending acco
 owner of the receiving account unless it FAILED (a refused attempt moved nothing into their
 account). System users see every transaction, as support staff must to reverse one."""
 
+import json
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import CharField, F, Func, Q, QuerySet, Value
+from django.db.models.lookups import Exact
 
 from accounts.models import Account
 from accounts.selectors import account_get_visible
@@ -39,6 +43,18 @@ def transaction_get(*, user: User, transaction_id: str) -> Transaction:
     return found
 
 
+def metadata_has(key: str, value: str):
+    """On PostgreSQL `metadata @> {key: value}`, which the GIN index on the metadata serves.
+    SQLite has no containment operator (Django refuses `contains` there), so it compares the
+    key's value; the key is quoted into the JSON path, so a key of digits is not taken for an
+    array index as Django's key lookups would."""
+    if connection.features.supports_json_field_contains:
+        return Q(metadata__contains={key: value})
+    path = Value(f"$.{json.dumps(key)}")
+    extracted = Func(F("metadata"), path, function="JSON_EXTRACT", output_field=CharField())
+    return Exact(extracted, value)
+
+
 def _after(cursor: str) -> Q:
     position = cursor_decode(cursor, {"t", "id"})
     try:
@@ -58,15 +74,22 @@ def transaction_list(
     since: datetime | None = None,
     until: datetime | None = None,
     cursor: str | None = None,
+    reference: str | None = None,
+    metadata: Sequence[tuple[str, str]] = (),
 ) -> Page:
     """Newest first, keyset-paginated on (created_at, id); `since` inclusive, `until` exclusive.
-    `account_id` must be an account the caller may see (another user's is a 404)."""
+    `account_id` must be an account the caller may see (another user's is a 404); `reference`
+    matches exactly and every (key, value) of `metadata` must be in the metadata."""
     rows = _visible(user)
     if account_id is not None:
         account = account_get_visible(user=user, account_id=account_id)
         rows = rows.filter(Q(from_account=account) | Q(to_account=account))
     if status:
         rows = rows.filter(status=status)
+    if reference is not None:
+        rows = rows.filter(reference=reference)
+    for key, value in metadata:
+        rows = rows.filter(metadata_has(key, value))
     if since:
         rows = rows.filter(created_at__gte=since)
     if until:

@@ -1,18 +1,21 @@
-"""The services that describe movements of money — transfers, initial funds, reversals — and
-hand them to the posting engine (`ledger.posting`), which owns every statement of the money
-path."""
+"""The services that describe movements of money — transfers, initial funds, reversals,
+batches — and hand them to the posting engine (`ledger.posting`), which owns every statement of
+the money path."""
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from accounts.models import Account
 from accounts.services import funding_account_get_or_create
+from bankledger.core.errors import ApplicationError
 from bankledger.core.ids import parse_id
 from ledger.exceptions import InvalidAccounts
 from ledger.posting import Leg, Posted, Posting, post
 from transactions.exceptions import NotSystemUser, SameAccount, TransactionNotFound
-from transactions.models import Transaction
-from transactions.tasks import transfer_emails_send
+from transactions.models import Batch, Transaction
+from transactions.tasks import batch_emails_send, transfer_emails_send
 from users.models import User
 
 
@@ -20,15 +23,39 @@ def _account_id(value: str) -> uuid.UUID:
     return parse_id(value, not_found=InvalidAccounts)
 
 
-def _post(*, initiator: User, leg: Leg, idempotency_key: str, kind: str, **extra) -> Posted:
+@dataclass(frozen=True)
+class BatchItem:
+    """One transfer of a batch. `from_account_id` is empty for initial funds (the funding
+    account of the receiver's currency sends)."""
+
+    to_account_id: str
+    amount: Decimal
+    from_account_id: str = ""
+    reference: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+def _labels(reference: str | None, metadata: dict[str, str] | None) -> dict:
+    """The transaction columns a client's labels fill; none when absent, so a request without
+    them means what it meant before they existed."""
+    labels = {}
+    if reference is not None:
+        labels["reference"] = reference
+    if metadata:
+        labels["metadata"] = dict(metadata)
+    return labels
+
+
+def _post(*, initiator: User, legs: tuple[Leg, ...], idempotency_key: str, kind: str, **extra):
+    notify = batch_emails_send if extra.get("batch_model") else transfer_emails_send
     return post(
         Posting(
             model=Transaction,
             kind=kind,
             initiator=initiator,
             idempotency_key=idempotency_key,
-            legs=(leg,),
-            notify=transfer_emails_send,
+            legs=legs,
+            notify=notify,
             **extra,
         )
     )
@@ -41,14 +68,17 @@ def transfer_create(
     to_account_id: str,
     amount: Decimal,
     idempotency_key: str,
+    reference: str | None = None,
+    metadata: dict[str, str] | None = None,
 ) -> Posted:
     """Move `amount` (major units, exact) from the caller's account to another account."""
     from_id, to_id = _account_id(from_account_id), _account_id(to_account_id)
     if from_id == to_id:
         raise SameAccount()
+    leg = Leg(from_id=from_id, to_id=to_id, amount=amount, fields=_labels(reference, metadata))
     return _post(
         initiator=initiator,
-        leg=Leg(from_id=from_id, to_id=to_id, amount=amount),
+        legs=(leg,),
         idempotency_key=idempotency_key,
         kind=Transaction.Kind.TRANSFER,
         owner_id=initiator.id,
@@ -56,24 +86,63 @@ def transfer_create(
 
 
 def initial_funds_create(
-    *, initiator: User, to_account_id: str, amount: Decimal, idempotency_key: str
+    *,
+    initiator: User,
+    to_account_id: str,
+    amount: Decimal,
+    idempotency_key: str,
+    reference: str | None = None,
+    metadata: dict[str, str] | None = None,
 ) -> Posted:
     """A system user seeds an account from its funding account in that account's currency."""
-    if not initiator.is_system:
-        raise NotSystemUser()
-    to_id = _account_id(to_account_id)
-    receiver = Account.objects.filter(id=to_id).only("currency").first()
-    if receiver is None:
-        raise InvalidAccounts("Invalid toAccount")
-    funding = funding_account_get_or_create(system_user=initiator, currency=receiver.currency)
-    if funding.id == to_id:
-        raise SameAccount()
+    item = BatchItem(
+        to_account_id=to_account_id, amount=amount, reference=reference, metadata=metadata or {}
+    )
     return _post(
         initiator=initiator,
-        leg=Leg(from_id=funding.id, to_id=to_id, amount=amount),
+        legs=_funding_legs(initiator=initiator, items=[item]),
         idempotency_key=idempotency_key,
         kind=Transaction.Kind.INITIAL_FUNDS,
     )
+
+
+def _funding_legs(*, initiator: User, items: Sequence[BatchItem]) -> tuple[Leg, ...]:
+    """Each item as a leg from the system user's funding account in its receiver's currency
+    (opened on first use)."""
+    if not initiator.is_system:
+        raise NotSystemUser()
+    to_ids = [_item(index, _account_id, item.to_account_id) for index, item in enumerate(items)]
+    currencies = dict(Account.objects.filter(id__in=to_ids).values_list("id", "currency"))
+    funding = {}
+    legs = []
+    for index, (item, to_id) in enumerate(zip(items, to_ids, strict=True)):
+        if to_id not in currencies:
+            _item(index, _raise, InvalidAccounts("Invalid toAccount"))
+        currency = currencies[to_id]
+        if currency not in funding:
+            funding[currency] = funding_account_get_or_create(
+                system_user=initiator, currency=currency
+            ).id
+        if funding[currency] == to_id:
+            _item(index, _raise, SameAccount())
+        labels = _labels(item.reference, item.metadata)
+        legs.append(Leg(from_id=funding[currency], to_id=to_id, amount=item.amount, fields=labels))
+    return tuple(legs)
+
+
+def _raise(error: Exception):
+    raise error
+
+
+def _item(index: int | None, function, *args):
+    """`function(*args)`, with a refusal marked with the batch item's `index` (None: not in a
+    batch)."""
+    try:
+        return function(*args)
+    except ApplicationError as error:
+        if index is not None:
+            error.extra["index"] = index
+        raise
 
 
 def transaction_reverse(
@@ -89,14 +158,50 @@ def transaction_reverse(
     original = Transaction.objects.filter(id=key).first()
     if original is None:
         raise TransactionNotFound()
+    leg = Leg(
+        from_id=original.to_account_id, to_id=original.from_account_id, amount=original.amount
+    )
     return _post(
         initiator=initiator,
-        leg=Leg(
-            from_id=original.to_account_id, to_id=original.from_account_id, amount=original.amount
-        ),
+        legs=(leg,),
         idempotency_key=idempotency_key,
         kind=Transaction.Kind.REVERSAL,
         reverses=original,
         fields={"reason": reason},
         fingerprint=f"reversal:{original.id}",
+    )
+
+
+def batch_create(*, initiator: User, items: Sequence[BatchItem], idempotency_key: str) -> Posted:
+    """Post every transfer of `items` from the caller's accounts, or none, in one database
+    transaction: the items are checked in order against the balances the earlier ones leave.
+    A refusal is recorded as a FAILED batch with the first refused item's index."""
+    legs = []
+    for index, item in enumerate(items):
+        from_id = _item(index, _account_id, item.from_account_id)
+        to_id = _item(index, _account_id, item.to_account_id)
+        if from_id == to_id:
+            _item(index, _raise, SameAccount())
+        labels = _labels(item.reference, item.metadata)
+        legs.append(Leg(from_id=from_id, to_id=to_id, amount=item.amount, fields=labels))
+    return _post(
+        initiator=initiator,
+        legs=tuple(legs),
+        idempotency_key=idempotency_key,
+        kind=Transaction.Kind.TRANSFER,
+        owner_id=initiator.id,
+        batch_model=Batch,
+    )
+
+
+def initial_funds_batch_create(
+    *, initiator: User, items: Sequence[BatchItem], idempotency_key: str
+) -> Posted:
+    """A system user seeds many accounts at once, all or nothing, as one batch."""
+    return _post(
+        initiator=initiator,
+        legs=_funding_legs(initiator=initiator, items=items),
+        idempotency_key=idempotency_key,
+        kind=Transaction.Kind.INITIAL_FUNDS,
+        batch_model=Batch,
     )

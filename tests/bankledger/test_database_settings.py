@@ -1,5 +1,8 @@
 """Durable and bounded by default: SQLite syncs every commit, PostgreSQL statements time out."""
 
+import os
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -9,6 +12,10 @@ postgresql_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="a PostgreSQL setting"
 )
 sqlite_only = pytest.mark.skipif(connection.vendor != "sqlite", reason="an SQLite setting")
+_PRINT_OPTIONS = (
+    "import django; django.setup(); from django.conf import settings; "
+    "print(settings.DATABASES['default']['OPTIONS']['options'])"
+)
 
 
 @sqlite_only
@@ -19,12 +26,27 @@ def test_sqlite_syncs_every_commit_by_default():
         assert cursor.fetchone()[0] == 2  # FULL
 
 
+def test_postgresql_statements_time_out_after_5_seconds_by_default():
+    environment = {
+        key: value for key, value in os.environ.items() if key != "DATABASE_STATEMENT_TIMEOUT"
+    }
+    environment["DATABASE_URL"] = "postgres://user@127.0.0.1:5432/any"
+    shown = subprocess.run(
+        [sys.executable, "-c", _PRINT_OPTIONS], env=environment, capture_output=True, text=True
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "-c statement_timeout=5000" in shown.stdout
+
+
 @postgresql_only
 @pytest.mark.django_db
-def test_postgresql_statements_have_a_timeout_by_default():
+def test_the_configured_statement_timeout_reaches_every_connection():
+    configured = f"{os.environ['DATABASE_STATEMENT_TIMEOUT']}s"
     with connection.cursor() as cursor:
         cursor.execute("SHOW statement_timeout")
-        assert cursor.fetchone()[0] == "5s"
+        shown = cursor.fetchone()[0]
+        cursor.execute("SELECT %s::interval = %s::interval", [shown, configured])
+        assert cursor.fetchone()[0], (shown, configured)
 
 
 @postgresql_only

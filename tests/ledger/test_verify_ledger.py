@@ -82,3 +82,21 @@ def test_real_process_exit_codes(ledger):
     bad = run()
     assert bad.returncode == 1
     assert "does not balance" in bad.stderr
+
+
+def test_a_batch_missing_items_fails(ledger, user, capsys):
+    from transactions.models import Batch
+
+    call_command("verify_ledger")
+    partial = Batch.objects.create(
+        initiator=user,
+        kind="TRANSFER",
+        idempotency_key="b",
+        fingerprint="f",
+        status="COMPLETED",
+        size=2,
+    )
+    with pytest.raises(CommandError):
+        call_command("verify_ledger")
+    out = capsys.readouterr().out
+    assert f"batch {partial.id} (COMPLETED): 0 transactions for 2 items" in out

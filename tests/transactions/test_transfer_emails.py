@@ -150,3 +150,32 @@ def test_refused_and_rolled_back_transfers_send_nothing(smtp, make_user, make_ac
         "10.00 INR received in your account"
     ]
     assert not Email.objects.filter(key__contains=refused.json()["transaction"]["_id"])
+
+
+def test_a_batch_writes_one_outbox_row_and_sends_every_items_notices(
+    smtp, make_user, make_account, fund
+):
+    alice, bob, carol = make_user(), make_user(), make_user()
+    alices, bobs, carols = make_account(alice), make_account(bob), make_account(carol)
+    fund(alices, "100.00")
+    rows_before = DBTaskResult.objects.count()
+    items = [
+        {"fromAccount": str(alices.id), "toAccount": str(bobs.id), "amount": "10"},
+        {"fromAccount": str(alices.id), "toAccount": str(carols.id), "amount": "20"},
+    ]
+    response = client_for(alice).post(
+        "/api/transactions/batch", {"idempotencyKey": "b", "transfers": items}, format="json"
+    )
+    assert response.status_code == 201
+    assert DBTaskResult.objects.count() == rows_before + 1
+    run_worker_batch(**SMTP_SETTINGS)
+    assert [m["Subject"] for m in notices_to(smtp, alice.email)][1:] == [
+        "10.00 INR sent from your account",
+        "20.00 INR sent from your account",
+    ]
+    assert [m["Subject"] for m in notices_to(smtp, bob.email)] == [
+        "10.00 INR received in your account"
+    ]
+    assert [m["Subject"] for m in notices_to(smtp, carol.email)] == [
+        "20.00 INR received in your account"
+    ]

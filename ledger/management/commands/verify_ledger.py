@@ -7,7 +7,8 @@ from ledger.selectors import ledger_verify
 class Command(BaseCommand):
     help = (
         "Prove the ledger whole: every stored balance equals credits minus debits and the last "
-        "entry's balance-after; every transaction balances; balances sum to zero per currency. "
+        "entry's balance-after; every transaction balances; balances sum to zero per currency; "
+        "every batch posted all its items or none. "
         "Exits 1 on any mismatch."
     )
 
@@ -24,6 +25,7 @@ class Command(BaseCommand):
             ("Balance mismatches", report.balance_mismatches),
             ("Unbalanced transactions", report.unbalanced_transactions),
             ("Currencies whose balances do not sum to zero", report.nonzero_currencies),
+            ("Batches that are not all or nothing", report.incomplete_batches),
         ]
         for title, rows in problems:
             if rows:

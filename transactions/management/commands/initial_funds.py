@@ -1,10 +1,12 @@
+import csv
 import uuid
 
 from django.core.management.base import BaseCommand, CommandError
 
+from bankledger.core.annotations import REFERENCE_MAX_LENGTH
 from bankledger.core.errors import ApplicationError, error_line
 from bankledger.core.money import AMOUNT_FORMAT, format_money, parse_amount
-from transactions.services import initial_funds_create
+from transactions.services import BatchItem, initial_funds_batch_create, initial_funds_create
 from users.models import User, normalize_email
 
 
@@ -24,16 +26,55 @@ def _system_user(email: str | None) -> User:
     raise CommandError("There is more than one system user; say which with --as EMAIL.")
 
 
+# Seeding many accounts is one database transaction; this bounds its size.
+MAX_CSV_ROWS = 1000
+
+
+def _csv_items(path: str) -> list[BatchItem]:
+    """Rows of `account,amount[,reference]` under a header naming those columns."""
+    try:
+        with open(path, newline="", encoding="utf-8") as file:
+            rows = list(csv.DictReader(file))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise CommandError(f"Cannot read {path}: {exc}") from exc
+    if not rows or not {"account", "amount"} <= set(rows[0]):
+        raise CommandError(f"{path} needs a header with account and amount columns, and rows.")
+    if len(rows) > MAX_CSV_ROWS:
+        raise CommandError(f"{path} has {len(rows)} rows; at most {MAX_CSV_ROWS} per batch.")
+    return [_csv_item(number, row) for number, row in enumerate(rows, start=2)]
+
+
+def _csv_item(line: int, row: dict) -> BatchItem:
+    amount = parse_amount((row.get("amount") or "").strip())
+    if amount is None:
+        raise CommandError(f"Line {line}: the amount must be {AMOUNT_FORMAT}.")
+    reference = (row.get("reference") or "").strip() or None
+    if reference is not None and not (
+        len(reference) <= REFERENCE_MAX_LENGTH and reference.isprintable()
+    ):
+        raise CommandError(f"Line {line}: a reference has 1-128 printable characters.")
+    account = (row.get("account") or "").strip()
+    return BatchItem(to_account_id=account, amount=amount, reference=reference)
+
+
 class Command(BaseCommand):
     help = (
         "Seed an account with initial funds from a system user's funding account, through the "
-        "same service as POST /api/transactions/system/initial-funds. Idempotent per key."
+        "same service as POST /api/transactions/system/initial-funds; or, with --csv, many "
+        "accounts as one batch, all or nothing. Idempotent per key."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--to", required=True, metavar="ACCOUNT", help="the account's id")
+        # Kept to report malformed argument combinations as argparse does (exit status 2).
+        self.parser = parser
+        parser.add_argument("--to", metavar="ACCOUNT", help="the account's id")
+        parser.add_argument("--amount", help="in the account's major units, e.g. 500 or 500.50")
         parser.add_argument(
-            "--amount", required=True, help="in the account's major units, e.g. 500 or 500.50"
+            "--csv",
+            dest="csv_path",
+            metavar="FILE",
+            help="instead of --to and --amount: a CSV with a header and columns account, "
+            f"amount and optionally reference; at most {MAX_CSV_ROWS} rows, posted as one batch",
         )
         parser.add_argument(
             "--key",
@@ -47,13 +88,20 @@ class Command(BaseCommand):
             help="the system user who posts it (default: the only system user)",
         )
 
-    def handle(self, *args, to, amount, key, as_email, **options):
-        parsed = parse_amount(amount)
-        if parsed is None:
-            raise CommandError(f"--amount must be {AMOUNT_FORMAT}, not {amount!r}.")
+    def handle(self, *args, to, amount, csv_path, key, as_email, **options):
+        if csv_path is not None and (to or amount):
+            self.parser.error("give either --csv or --to with --amount, not both")
         if key is not None and not 0 < len(key) <= 255:
             raise CommandError("--key must be between 1 and 255 characters.")
         key = key or f"cli-{uuid.uuid4()}"
+        if csv_path is not None:
+            self._seed_many(_csv_items(csv_path), key, _system_user(as_email))
+            return
+        if to is None or amount is None:
+            self.parser.error("the following arguments are required: --to, --amount (or --csv)")
+        parsed = parse_amount(amount)
+        if parsed is None:
+            raise CommandError(f"--amount must be {AMOUNT_FORMAT}, not {amount!r}.")
         initiator = _system_user(as_email)
         try:
             result = initial_funds_create(
@@ -73,5 +121,20 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Posted {posted} to {tx.to_account_id} as {initiator.email}: "
                 f"transaction {tx.pk}, key {key}."
+            )
+        )
+
+    def _seed_many(self, items: list[BatchItem], key: str, initiator: User) -> None:
+        try:
+            result = initial_funds_batch_create(
+                initiator=initiator, items=items, idempotency_key=key
+            )
+        except ApplicationError as refusal:
+            where = f" at row {refusal.extra['index'] + 1}" if "index" in refusal.extra else ""
+            raise CommandError(f"Refused{where}: {error_line(refusal)}") from refusal
+        done = "Already processed" if result.replayed else f"Posted as {initiator.email}"
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{done}: batch {result.batch.pk} of {result.batch.size} initial funds, key {key}."
             )
         )
