@@ -31,7 +31,13 @@ from bankledger.core.admin_mixins import is_system_user
 from bankledger.core.errors import ApplicationError, error_line
 from bankledger.core.ids import short_id
 from bankledger.core.locks import cache_lock
-from bankledger.core.money import currency_exponent, format_money, parse_amount, to_minor_units
+from bankledger.core.money import (
+    AMOUNT_FORMAT,
+    currency_exponent,
+    format_money,
+    parse_amount,
+    to_minor_units,
+)
 from ledger.exceptions import TransferRefused
 from transactions.models import Transaction
 from transactions.selectors import initial_funds_repeat
@@ -88,7 +94,7 @@ class InitialFundsForm(forms.Form):
     def clean_amount(self):
         amount = parse_amount(self.cleaned_data["amount"])
         if amount is None or amount <= 0:
-            raise forms.ValidationError("Enter a positive amount such as 500 or 500.50.")
+            raise forms.ValidationError(f"Enter {AMOUNT_FORMAT}.")
         return amount
 
 
