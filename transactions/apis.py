@@ -127,12 +127,13 @@ _REPLAY_MESSAGES = {
 
 class IdempotencyKeyField(serializers.CharField):
     """The key from the body's `idempotencyKey`, or else from the `Idempotency-Key` header (both
-    sent and different: 400 `idempotency_key_mismatch`). Optional in the body, since the header
-    may carry it, but required from one of the two; as a field, a missing or invalid key is
-    reported together with every other invalid field."""
+    sent and different: 400 `idempotency_key_mismatch`). Required from one of the two: the schema
+    states it as required in the body, which every client may do; as a field, a missing or
+    invalid key is reported together with every other invalid field."""
 
     def __init__(self, **kwargs):
-        super().__init__(max_length=255, trim_whitespace=False, required=False, **kwargs)
+        kwargs.setdefault("help_text", "Or send it as the `Idempotency-Key` header.")
+        super().__init__(max_length=255, trim_whitespace=False, **kwargs)
 
     def get_value(self, dictionary):
         body_key = super().get_value(dictionary)
@@ -144,11 +145,6 @@ class IdempotencyKeyField(serializers.CharField):
         if isinstance(body_key, str) and body_key != header_key:
             raise IdempotencyKeyMismatch()
         return body_key
-
-    def validate_empty_values(self, data):
-        if data is empty:
-            self.fail("required")
-        return super().validate_empty_values(data)
 
 
 class IdempotencyKeyInput(serializers.Serializer):
