@@ -1,4 +1,9 @@
-from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -6,6 +11,7 @@ from rest_framework.response import Response
 from accounts.models import Account
 from accounts.selectors import account_list
 from accounts.services import account_close, account_create, account_freeze, account_unfreeze
+from bankledger.core.money import DEFAULT_CURRENCY, currency_codes
 from bankledger.core.schema import error_response
 
 
@@ -18,6 +24,26 @@ class AccountOutputSerializer(serializers.Serializer):
     updatedAt = serializers.DateTimeField(source="updated_at")
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "enum": list(currency_codes()),
+        "default": DEFAULT_CURRENCY,
+        "example": "EUR",
+        "description": "ISO 4217; any case is accepted and stored upper case (`eur` -> `EUR`).",
+    }
+)
+class CurrencyField(serializers.CharField):
+    """A currency code as sent; `account_create` normalises and checks it (and suggests close
+    codes), so the admin and the commands get the same rule."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=3, **kwargs)
+
+
+@extend_schema_serializer(
+    examples=[OpenApiExample("reason", value={"reason": "Customer request"}, request_only=True)]
+)
 class AccountStatusChangeInput(serializers.Serializer):
     reason = serializers.CharField(
         required=False,
@@ -44,8 +70,11 @@ class AccountViewSet(viewsets.ViewSet):
 
     lookup_url_kwarg = "account_id"
 
+    @extend_schema_serializer(
+        examples=[OpenApiExample("euro", value={"currency": "EUR"}, request_only=True)]
+    )
     class CreateInputSerializer(serializers.Serializer):
-        currency = serializers.CharField(max_length=3, required=False)
+        currency = CurrencyField(required=False)
 
     class CreateOutputSerializer(serializers.Serializer):
         account = AccountOutputSerializer()

@@ -1,4 +1,5 @@
 from drf_spectacular.utils import (
+    OpenApiExample,
     OpenApiParameter,
     extend_schema,
     extend_schema_field,
@@ -19,14 +20,31 @@ from transactions.models import Transaction
 from transactions.selectors import transaction_get, transaction_list
 from transactions.services import initial_funds_create, transaction_reverse, transfer_create
 
+# A positive decimal with at most 13 integer digits and 4 decimals (the most any currency has).
+_AMOUNT_PATTERN = (
+    r"^([1-9][0-9]{0,12}(\.[0-9]{1,4})?"
+    r"|0\.([1-9][0-9]{0,3}|0[1-9][0-9]{0,2}|00[1-9][0-9]?|000[1-9]))$"
+)
+
 
 @extend_schema_field(
     {
         "oneOf": [
-            {"type": "number", "minimum": 0, "exclusiveMinimum": True},
-            {"type": "string", "pattern": r"^(0|[1-9][0-9]*)(\.[0-9]+)?$"},
+            {
+                "type": "number",
+                "minimum": 0,
+                "exclusiveMinimum": True,
+                "maximum": 10**13,
+                "multipleOf": 0.0001,
+            },
+            {"type": "string", "pattern": _AMOUNT_PATTERN, "maxLength": 40},
         ],
         "example": "500.50",
+        "description": (
+            "Major units, as a JSON number or a decimal string: no sign, exponent or spaces, "
+            "at most as many decimals as the currency has (INR: 2, JPY: 0), and at most "
+            "MAX_TRANSFER_MINOR_UNITS minor units (10^13 by default)."
+        ),
     }
 )
 class AmountField(serializers.Field):
@@ -42,6 +60,25 @@ class AmountField(serializers.Field):
 
     def to_representation(self, value):
         return str(value)
+
+
+@extend_schema_field({"type": "string", "format": "uuid", "maxLength": 64})
+class AccountIdField(serializers.CharField):
+    """An account's `_id`. Any string is accepted: a malformed id is answered like an unknown
+    one (API.md), by the service."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=64, **kwargs)
+
+
+# Realistic request bodies for the schema's examples (Swagger's "Try it out" starts from them);
+# tests/bankledger/test_schema_examples.py sends each one.
+_PAYER = "3f1c2a4e-8b7d-4e6f-9a1b-2c3d4e5f6a7b"
+_PAYEE = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+
+
+def _example(name: str, value: dict) -> OpenApiExample:
+    return OpenApiExample(name, value=value, request_only=True)
 
 
 class TransactionOutputSerializer(serializers.Serializer):
@@ -97,12 +134,13 @@ _REPLAY_MESSAGES = {
 
 class IdempotencyKeyField(serializers.CharField):
     """The key from the body's `idempotencyKey`, or else from the `Idempotency-Key` header (both
-    sent and different: 400 `idempotency_key_mismatch`). Optional in the body, since the header
-    may carry it, but required from one of the two; as a field, a missing or invalid key is
-    reported together with every other invalid field."""
+    sent and different: 400 `idempotency_key_mismatch`). Required from one of the two: the schema
+    states it as required in the body, which every client may do; as a field, a missing or
+    invalid key is reported together with every other invalid field."""
 
     def __init__(self, **kwargs):
-        super().__init__(max_length=255, trim_whitespace=False, required=False, **kwargs)
+        kwargs.setdefault("help_text", "Or send it as the `Idempotency-Key` header.")
+        super().__init__(max_length=255, trim_whitespace=False, **kwargs)
 
     def get_value(self, dictionary):
         body_key = super().get_value(dictionary)
@@ -114,11 +152,6 @@ class IdempotencyKeyField(serializers.CharField):
         if isinstance(body_key, str) and body_key != header_key:
             raise IdempotencyKeyMismatch()
         return body_key
-
-    def validate_empty_values(self, data):
-        if data is empty:
-            self.fail("required")
-        return super().validate_empty_values(data)
 
 
 class IdempotencyKeyInput(serializers.Serializer):
@@ -195,9 +228,22 @@ class TransactionViewSet(viewsets.ViewSet):
 
     lookup_url_kwarg = "transaction_id"
 
+    @extend_schema_serializer(
+        examples=[
+            _example(
+                "transfer",
+                {
+                    "fromAccount": _PAYER,
+                    "toAccount": _PAYEE,
+                    "amount": "500.50",
+                    "idempotencyKey": "order-1042",
+                },
+            )
+        ]
+    )
     class CreateInputSerializer(IdempotentWriteInput):
-        fromAccount = serializers.CharField(max_length=64)
-        toAccount = serializers.CharField(max_length=64)
+        fromAccount = AccountIdField()
+        toAccount = AccountIdField()
 
     class ListFilterSerializer(TimeRangePageFilter):
         account = serializers.CharField(
@@ -218,6 +264,11 @@ class TransactionViewSet(viewsets.ViewSet):
     class DetailOutputSerializer(serializers.Serializer):
         transaction = TransactionOutputSerializer()
 
+    @extend_schema_serializer(
+        examples=[
+            _example("refund", {"idempotencyKey": "refund-1042", "reason": "Customer refund"})
+        ]
+    )
     class ReverseInputSerializer(IdempotencyKeyInput):
         reason = serializers.CharField(max_length=255, help_text="Why, kept on the reversal.")
 
@@ -300,8 +351,13 @@ class TransactionViewSet(viewsets.ViewSet):
 class InitialFundsViewSet(viewsets.ViewSet):
     """`/api/transactions/system/initial-funds`: a system user seeds an account."""
 
+    @extend_schema_serializer(
+        examples=[
+            _example("seed", {"toAccount": _PAYEE, "amount": "1000.00", "idempotencyKey": "seed-1"})
+        ]
+    )
     class CreateInputSerializer(IdempotentWriteInput):
-        toAccount = serializers.CharField(max_length=64)
+        toAccount = AccountIdField()
 
     @extend_schema(
         request=CreateInputSerializer,

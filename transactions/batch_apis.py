@@ -1,6 +1,6 @@
 """`POST /transactions/batch`: up to 100 transfers posted all or nothing (API.md, "Batches")."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.response import Response
 
@@ -8,10 +8,13 @@ from bankledger.core.annotations import MetadataField, ReferenceField
 from bankledger.core.schema import ErrorSerializer, error_response
 from ledger.exceptions import TransferRefused
 from transactions.apis import (
+    _PAYEE,
+    _PAYER,
     _TRANSACTION_OUTPUT,
     AmountField,
     IdempotencyKeyInput,
     TransactionOutputSerializer,
+    _example,
 )
 from transactions.models import Batch
 from transactions.services import BatchItem, batch_create
@@ -50,7 +53,10 @@ class BatchResultSerializer(serializers.Serializer):
 
 
 class BatchRefusalSerializer(ErrorSerializer):
-    index = serializers.IntegerField(help_text="The first refused item (0-based).")
+    index = serializers.IntegerField(
+        required=False,
+        help_text="The first refused item (0-based); absent when the body itself is malformed.",
+    )
     batch = BatchOutputSerializer(required=False, help_text="The FAILED batch, when recorded.")
 
 
@@ -65,6 +71,26 @@ class BatchItemInput(serializers.Serializer):
 class BatchViewSet(viewsets.ViewSet):
     """`/api/transactions/batch`: many transfers, all or nothing."""
 
+    @extend_schema_serializer(
+        examples=[
+            _example(
+                "payroll",
+                {
+                    "idempotencyKey": "payroll-2026-11",
+                    "transfers": [
+                        {"fromAccount": _PAYER, "toAccount": _PAYEE, "amount": "1200.00"},
+                        {
+                            "fromAccount": _PAYER,
+                            "toAccount": _PAYEE,
+                            "amount": "45.50",
+                            "reference": "fee-2026-11",
+                            "metadata": {"kind": "fee"},
+                        },
+                    ],
+                },
+            )
+        ]
+    )
     class CreateInputSerializer(IdempotencyKeyInput):
         # A ListField reports a malformed item's errors keyed by the item's index.
         transfers = serializers.ListField(

@@ -1,4 +1,9 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
@@ -6,7 +11,33 @@ from rest_framework.response import Response
 
 from bankledger.core.schema import error_response
 from users.cookies import clear_token_cookie, set_token_cookie
+from users.passwords import password_min_length, password_rules
 from users.services import token_issue, token_revoke, user_create, user_login
+
+_EXAMPLE_USER = {"email": "ana.lima@example.com", "password": "violet-harbor-lantern-42"}
+
+
+def _example(name: str, value: dict) -> OpenApiExample:
+    return OpenApiExample(name, value=value, request_only=True)
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "password",
+        "minLength": password_min_length(),
+        "maxLength": 512,
+        # Not entirely numeric, and no NUL (which no text field accepts).
+        "pattern": "^[^\\u0000]*[^\\d\\u0000][^\\u0000]*$",
+        "description": " ".join(password_rules()),
+    }
+)
+class NewPasswordField(serializers.CharField):
+    """A new password as sent; `user_create` checks it against Django's validators, and the
+    schema states those validators' own rules, so the two cannot drift apart."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=512, trim_whitespace=False, **kwargs)
 
 
 class UserOutputSerializer(serializers.Serializer):
@@ -37,11 +68,15 @@ class UserViewSet(viewsets.ViewSet):
     # Which rate limit applies (users.throttling): the register action sets "register".
     throttle_scope = None
 
+    @extend_schema_serializer(
+        examples=[_example("new user", {"name": "Ana Lima", **_EXAMPLE_USER})]
+    )
     class RegisterInputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=150)
         email = serializers.EmailField(max_length=254)
-        password = serializers.CharField(max_length=512, trim_whitespace=False)
+        password = NewPasswordField()
 
+    @extend_schema_serializer(examples=[_example("registered user", _EXAMPLE_USER)])
     class LoginInputSerializer(serializers.Serializer):
         email = serializers.CharField(max_length=254)
         password = serializers.CharField(max_length=512, trim_whitespace=False)

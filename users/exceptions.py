@@ -1,4 +1,5 @@
 from bankledger.core.errors import ApplicationError
+from users.passwords import password_rules
 
 
 class EmailTaken(ApplicationError):
@@ -32,13 +33,14 @@ class LoginThrottled(ApplicationError):
 
 
 class WeakPassword(ApplicationError):
-    """The password failed one of Django's validators."""
+    """The password failed Django's validators: `errors.password` says which rules it broke,
+    the message states every rule, so the next attempt can get them all right."""
 
     code = "invalid_input"
-    message = "Invalid input."
 
     def __init__(self, problems: list[str]):
-        super().__init__(extra={"errors": {"password": problems}})
+        message = "Invalid input. " + " ".join(password_rules())
+        super().__init__(message, extra={"errors": {"password": problems}})
 
 
 class QuotaExceeded(ApplicationError):

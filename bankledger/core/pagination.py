@@ -27,8 +27,13 @@ class TimeRangePageFilter(serializers.Serializer):
 
     since = serializers.DateTimeField(required=False, help_text="createdAt >= since")
     until = serializers.DateTimeField(required=False, help_text="createdAt < until")
-    cursor = serializers.CharField(
-        required=False, max_length=512, help_text="`nextCursor` of the previous page."
+    cursor = serializers.RegexField(
+        r"^[A-Za-z0-9_-]+$",  # what cursor_encode writes: unpadded URL-safe base64
+        required=False,
+        # Cursors are about 130 characters; a bound this low also keeps any query string of
+        # ours under gunicorn's request-line limit (4094 bytes), past which it answers 414.
+        max_length=200,
+        help_text="`nextCursor` of the previous page.",
     )
     limit = serializers.IntegerField(
         required=False, min_value=1, max_value=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE

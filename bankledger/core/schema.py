@@ -9,6 +9,7 @@ drf-spectacular names a component after the serializer class alone, so every vie
 403, 404, 400, 413, 415, 503) are added here once instead of on every view."""
 
 from drf_spectacular import openapi
+from drf_spectacular.drainage import get_override
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.permissions import SAFE_METHODS, AllowAny
@@ -51,7 +52,30 @@ def paths_without_optional_slash(endpoints, **kwargs):
     ]
 
 
+# What DRF's CharField refuses though a bare `type: string` allows it: a NUL anywhere, and,
+# where surrounding whitespace is trimmed and blank is refused, a string of only whitespace.
+# Stating it lets a client (and schemathesis) know before sending.
+_NO_NUL = "^[^\\u0000]*$"
+_NOT_BLANK = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+
+
 class AutoSchema(openapi.AutoSchema):
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        override = get_override(field, "field")
+        if isinstance(override, dict) and "minLength" in override:
+            # drf-spectacular writes `minLength: 1` for non-blank fields over an explicit schema.
+            schema["minLength"] = override["minLength"]
+        if (
+            direction == "request"
+            and isinstance(field, serializers.CharField)
+            and schema.get("type") == "string"
+            and not {"pattern", "enum", "format"} & set(schema)
+        ):
+            blank_refused = field.trim_whitespace and not field.allow_blank
+            schema["pattern"] = _NOT_BLANK if blank_refused else _NO_NUL
+        return schema
+
     def get_serializer_name(self, serializer, direction):
         outer, _, inner = type(serializer).__qualname__.rpartition(".")
         if not outer.endswith(("Api", "ViewSet")):
