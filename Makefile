@@ -26,6 +26,7 @@ run: $(STAMP)
 	# The email worker runs beside the server and stops with it (Ctrl-C included).
 	$(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python manage.py events_worker & events=$$!; trap 'kill $$worker $$events 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(STAMP)

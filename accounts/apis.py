@@ -8,20 +8,12 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.models import Account
 from accounts.selectors import account_list
+from accounts.serializers import AccountOutputSerializer
 from accounts.services import account_close, account_create, account_freeze, account_unfreeze
 from bankledger.core.money import DEFAULT_CURRENCY, currency_codes
 from bankledger.core.schema import error_response
-
-
-class AccountOutputSerializer(serializers.Serializer):
-    _id = serializers.UUIDField(source="id")
-    user = serializers.UUIDField(source="user_id")
-    status = serializers.ChoiceField(choices=Account.Status.choices)
-    currency = serializers.CharField()
-    createdAt = serializers.DateTimeField(source="created_at")
-    updatedAt = serializers.DateTimeField(source="updated_at")
+from users.scopes import SYSTEM
 
 
 @extend_schema_field(
@@ -69,6 +61,13 @@ class AccountViewSet(viewsets.ViewSet):
     """`/api/accounts`: open and list the caller's accounts; freeze, unfreeze and close one."""
 
     lookup_url_kwarg = "account_id"
+    required_scopes = {
+        "create": "accounts:write",
+        "list": "accounts:read",
+        "freeze": SYSTEM,
+        "unfreeze": SYSTEM,
+        "close": "accounts:write",
+    }
 
     @extend_schema_serializer(
         examples=[OpenApiExample("euro", value={"currency": "EUR"}, request_only=True)]

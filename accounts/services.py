@@ -13,6 +13,7 @@ from accounts.exceptions import (
     UnknownCurrency,
 )
 from accounts.models import Account, AccountStatusChange
+from accounts.serializers import ACCOUNT_OUTPUT
 from bankledger.core.ids import parse_id
 from bankledger.core.money import (
     DEFAULT_CURRENCY,
@@ -20,9 +21,18 @@ from bankledger.core.money import (
     currency_exponent,
     currency_normalize,
 )
+from bankledger.events.services import events_record
+from bankledger.events.types import NewEvent
 from users.models import User
 from users.quotas import quota_check
 from users.services import user_create
+
+
+def account_event(*, account: Account, type: str) -> NewEvent:
+    """An `account.*` event: the account as the API renders it, seen by its owner."""
+    return NewEvent(
+        type=type, data=ACCOUNT_OUTPUT.to_representation(account), audience={account.user_id}
+    )
 
 
 def account_create(*, user: User, currency: str | None = None) -> Account:
@@ -33,7 +43,9 @@ def account_create(*, user: User, currency: str | None = None) -> Account:
     with transaction.atomic():
         open_accounts = Account.objects.filter(user=user).exclude(status=Account.Status.CLOSED)
         quota_check(user=user, quota="accounts", owned=open_accounts)
-        return Account.objects.create(user=user, currency=currency)
+        account = Account.objects.create(user=user, currency=currency)
+        events_record(events=[account_event(account=account, type="account.created")])
+    return account
 
 
 def funding_account_get_or_create(*, system_user: User, currency: str) -> Account:
@@ -44,7 +56,9 @@ def funding_account_get_or_create(*, system_user: User, currency: str) -> Accoun
         return existing
     try:
         with transaction.atomic():
-            return Account.objects.create(user=system_user, currency=currency, is_funding=True)
+            account = Account.objects.create(user=system_user, currency=currency, is_funding=True)
+            events_record(events=[account_event(account=account, type="account.created")])
+            return account
     except IntegrityError:
         return Account.objects.get(user=system_user, currency=currency, is_funding=True)
 
@@ -71,6 +85,14 @@ def _may_change_status(*, account: Account, status: str, actor: User | None) -> 
         raise AccountNotFound()
     if account.status == Account.Status.FROZEN:
         raise AccountFrozen()
+
+
+# The event a move to each status writes (out of FROZEN to ACTIVE is the only way to ACTIVE).
+_STATUS_EVENTS = {
+    Account.Status.FROZEN: "account.frozen",
+    Account.Status.ACTIVE: "account.unfrozen",
+    Account.Status.CLOSED: "account.closed",
+}
 
 
 def account_status_set(
@@ -105,6 +127,7 @@ def account_status_set(
         )
         account.status = status
         account.save(update_fields=["status", "updated_at"])
+        events_record(events=[account_event(account=account, type=_STATUS_EVENTS[status])])
     return account
 
 

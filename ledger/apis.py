@@ -99,6 +99,7 @@ class AccountLedgerViewSet(viewsets.ViewSet):
 
     lookup_url_kwarg = "account_id"
     schema_resource = "Account"
+    required_scopes = {"balance": "accounts:read", "statement": "accounts:read"}
 
     class BalanceFilterSerializer(serializers.Serializer):
         asOf = serializers.DateTimeField(

@@ -24,7 +24,7 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
@@ -37,6 +37,8 @@ from django.utils import timezone
 from accounts.models import Account
 from bankledger.core.errors import ApplicationError, ServiceUnavailable
 from bankledger.core.money import currency_exponent, to_minor_units
+from bankledger.events.services import events_record
+from bankledger.events.types import NewEvent
 from ledger.exceptions import (
     REFUSALS,
     AccountNotActive,
@@ -81,8 +83,8 @@ class Posting:
     money it does not own); `reverses` is the COMPLETED transaction this one moves back, locked,
     re-checked and marked REVERSED in the same database transaction; `fields` are further
     columns of the transaction row; `fingerprint` is what "the same request" means for the key
-    when it is not the legs themselves; `notify` is the task whose row is the outbox of the
-    posting, enqueued with the id of the row that holds the key. `batch_model`, when set,
+    when it is not the legs themselves; `render` renders a transaction row as the API does, for
+    the `transaction.*` events that are the posting's outbox. `batch_model`, when set,
     makes the legs a batch: a row of that model holds the key and the outcome (FAILED with the
     first refused leg's index, or COMPLETED), and every leg's transaction links to it in
     order."""
@@ -96,7 +98,7 @@ class Posting:
     reverses: models.Model | None = None
     fields: Mapping[str, Any] = field(default_factory=dict)
     fingerprint: str | None = None
-    notify: Any = None
+    render: Callable[[models.Model], dict] | None = None
     batch_model: type[models.Model] | None = None
 
 
@@ -152,6 +154,8 @@ def _post_once(posting: Posting) -> Posted:
             _row_insert(record)
             if refused is None:
                 _moves_post(posting, record, moves)
+            elif posting.batch_model is None:
+                _outbox(posting, [record], moves, refused=True)
     except IntegrityError:
         replay = record and _replay(posting, fingerprint=record.fingerprint)
         if replay is None:
@@ -216,10 +220,33 @@ def _moves_post(posting: Posting, record: models.Model, moves: list[_Move]) -> N
             row.batch, row.batch_index = record, index
         _rows_insert(rows)
     _legs_post(rows, moves)
-    if posting.notify is not None:
-        posting.notify.enqueue(str(record.id))
     if posting.reverses is not None:
         _mark_reversed(posting.reverses)
+    _outbox(posting, rows, moves)
+
+
+def _outbox(posting: Posting, rows: list, moves: list[_Move], *, refused: bool = False) -> None:
+    """The posting's events, rows in this same database transaction, in one INSERT: they exist
+    if and only if it committed, so no crash can lose one, and they cost no second commit.
+    Notices, webhooks and the public log follow from them after the commit (`manage.py
+    events_worker`); a failed side effect never undoes a movement. A movement is seen by the
+    owners of both its accounts, a recorded refusal by the sender's only (nothing reached the
+    receiver); a reversal also re-renders the original, now REVERSED. A refused batch records
+    no transaction, so it has no event."""
+    if posting.render is None:
+        return
+    owners = [frozenset({move.sender.user_id, move.receiver.user_id}) for move in moves]
+    if refused:
+        kind, audiences = "transaction.failed", [frozenset({moves[0].sender.user_id})]
+    else:
+        kind, audiences = "transaction.completed", owners
+    events = [
+        NewEvent(kind, posting.render(row), audience)
+        for row, audience in zip(rows, audiences, strict=True)
+    ]
+    if posting.reverses is not None and not refused:
+        events.append(NewEvent("transaction.reversed", posting.render(posting.reverses), owners[0]))
+    events_record(events=events)
 
 
 def _is_retryable(exc: OperationalError) -> bool:
@@ -262,8 +289,9 @@ def _reversal_refusal(original: models.Model | None) -> type[TransferRefused] | 
 
 
 def _mark_reversed(original: models.Model) -> None:
+    original.status, original.updated_at = original.Status.REVERSED, timezone.now()
     type(original)._default_manager.filter(id=original.id).update(
-        status=original.Status.REVERSED, updated_at=timezone.now()
+        status=original.status, updated_at=original.updated_at
     )
 
 

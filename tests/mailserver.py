@@ -227,8 +227,23 @@ def _manage(*args):
     return [sys.executable, str(ROOT / "manage.py"), *args]
 
 
+def run_events_once(**env) -> subprocess.CompletedProcess:
+    """`manage.py events_worker --once`: number the committed events and feed their consumers
+    (which queue the email tasks), send the webhook deliveries that are due, then exit."""
+    return subprocess.run(
+        _manage("events_worker", "--once"),
+        env=worker_environment(**env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+
+
 def run_worker_batch(**email_env) -> subprocess.CompletedProcess:
-    """`manage.py db_worker --batch`: run every task that is due, then exit."""
+    """The events worker once, then `manage.py db_worker --batch`: run every task that is
+    due, then exit."""
+    run_events_once(**email_env)
     return subprocess.run(
         _manage("db_worker", "--batch", "--no-startup-delay", "--no-reload", "--interval", "0"),
         env=worker_environment(**email_env),
@@ -240,19 +255,29 @@ def run_worker_batch(**email_env) -> subprocess.CompletedProcess:
 
 
 class Worker:
-    """`manage.py db_worker` running in the background until stopped (SIGTERM)."""
+    """`manage.py db_worker` and `manage.py events_worker` running in the background until
+    stopped (SIGTERM)."""
 
     def __init__(self, **email_env):
-        self._process = subprocess.Popen(
+        commands = [
             _manage("db_worker", "--no-startup-delay", "--no-reload", "--interval", "0.1"),
-            env=worker_environment(**email_env),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+            _manage("events_worker", "--interval", "0.05"),
+        ]
+        self._processes = [
+            subprocess.Popen(
+                command,
+                env=worker_environment(**email_env),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for command in commands
+        ]
 
     def stop(self):
-        self._process.terminate()
-        self._process.wait(timeout=30)
+        for process in self._processes:
+            process.terminate()
+        for process in self._processes:
+            process.wait(timeout=30)
 
 
 def wait_until(condition, *, deadline=60.0, message="condition"):

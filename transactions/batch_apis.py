@@ -7,16 +7,9 @@ from rest_framework.response import Response
 from bankledger.core.annotations import MetadataField, ReferenceField
 from bankledger.core.schema import ErrorSerializer, error_response
 from ledger.exceptions import TransferRefused
-from transactions.apis import (
-    _PAYEE,
-    _PAYER,
-    _TRANSACTION_OUTPUT,
-    AmountField,
-    IdempotencyKeyInput,
-    TransactionOutputSerializer,
-    _example,
-)
+from transactions.apis import _PAYEE, _PAYER, AmountField, IdempotencyKeyInput, _example
 from transactions.models import Batch
+from transactions.serializers import TRANSACTION_OUTPUT, TransactionOutputSerializer
 from transactions.services import BatchItem, batch_create
 
 MAX_ITEMS = 100
@@ -39,7 +32,7 @@ class BatchOutputSerializer(serializers.Serializer):
     def get_transactions(self, batch: Batch) -> list:
         """In item order; none for a FAILED batch (nothing was posted)."""
         items = batch.transactions.order_by("batch_index")
-        return [_TRANSACTION_OUTPUT.to_representation(item) for item in items]
+        return [TRANSACTION_OUTPUT.to_representation(item) for item in items]
 
     def to_representation(self, batch: Batch) -> dict:
         body = super().to_representation(batch)
@@ -70,6 +63,8 @@ class BatchItemInput(serializers.Serializer):
 
 class BatchViewSet(viewsets.ViewSet):
     """`/api/transactions/batch`: many transfers, all or nothing."""
+
+    required_scopes = {"create": "transactions:write"}
 
     @extend_schema_serializer(
         examples=[

@@ -15,7 +15,7 @@ from ledger.exceptions import InvalidAccounts
 from ledger.posting import Leg, Posted, Posting, post
 from transactions.exceptions import NotSystemUser, SameAccount, TransactionNotFound
 from transactions.models import Batch, Transaction
-from transactions.tasks import batch_emails_send, transfer_emails_send
+from transactions.serializers import TRANSACTION_OUTPUT
 from users.models import User
 
 
@@ -47,7 +47,6 @@ def _labels(reference: str | None, metadata: dict[str, str] | None) -> dict:
 
 
 def _post(*, initiator: User, legs: tuple[Leg, ...], idempotency_key: str, kind: str, **extra):
-    notify = batch_emails_send if extra.get("batch_model") else transfer_emails_send
     return post(
         Posting(
             model=Transaction,
@@ -55,7 +54,7 @@ def _post(*, initiator: User, legs: tuple[Leg, ...], idempotency_key: str, kind:
             initiator=initiator,
             idempotency_key=idempotency_key,
             legs=legs,
-            notify=notify,
+            render=TRANSACTION_OUTPUT.to_representation,
             **extra,
         )
     )

@@ -1,3 +1,4 @@
+from django.conf import settings
 from drf_spectacular.utils import (
     OpenApiExample,
     extend_schema,
@@ -12,7 +13,16 @@ from rest_framework.response import Response
 from bankledger.core.schema import error_response
 from users.cookies import clear_token_cookie, set_token_cookie
 from users.passwords import password_min_length, password_rules
-from users.services import token_issue, token_revoke, user_create, user_login
+from users.scopes import ANY_SCOPE, JWT_ONLY, SCOPES
+from users.selectors import api_key_list
+from users.services import (
+    api_key_create,
+    api_key_revoke,
+    token_issue,
+    token_revoke,
+    user_create,
+    user_login,
+)
 
 _EXAMPLE_USER = {"email": "ana.lima@example.com", "password": "violet-harbor-lantern-42"}
 
@@ -63,7 +73,10 @@ _OPEN = {"authentication_classes": [], "permission_classes": [AllowAny]}
 
 
 class UserViewSet(viewsets.ViewSet):
-    """`/api/auth`: register, log in, log out, and who the caller is."""
+    """`/api/auth`: register, log in, log out, and who the caller is. A key is revoked with
+    `DELETE /auth/keys/:id`, never logged out."""
+
+    required_scopes = {"logout": JWT_ONLY, "me": ANY_SCOPE}
 
     # Which rate limit applies (users.throttling): the register action sets "register".
     throttle_scope = None
@@ -135,3 +148,76 @@ class UserViewSet(viewsets.ViewSet):
     def me(self, request):
         """The caller. The one response that shows `systemUser`, so a client can tell."""
         return Response(self.MeOutputSerializer(request.user).data)
+
+
+class ApiKeyOutputSerializer(serializers.Serializer):
+    _id = serializers.UUIDField(source="id")
+    name = serializers.CharField()
+    prefix = serializers.CharField(help_text="The secret's first characters, to tell keys apart.")
+    scopes = serializers.ListField(child=serializers.ChoiceField(choices=SCOPES))
+    createdAt = serializers.DateTimeField(source="created_at")
+    expiresAt = serializers.DateTimeField(source="expires_at", allow_null=True)
+    lastUsedAt = serializers.DateTimeField(source="last_used_at", allow_null=True)
+
+
+class ApiKeyViewSet(viewsets.ViewSet):
+    """The caller's API keys. JWT only: a key can neither mint, list nor revoke keys."""
+
+    lookup_url_kwarg = "key_id"
+    required_scopes = JWT_ONLY
+
+    @extend_schema_serializer(
+        examples=[
+            _example(
+                "billing service",
+                {
+                    "name": "billing service",
+                    "scopes": ["transactions:read", "transactions:write"],
+                    "expiresIn": 7776000,
+                },
+            )
+        ]
+    )
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=100)
+        scopes = serializers.ListField(
+            child=serializers.ChoiceField(choices=SCOPES), min_length=1, max_length=len(SCOPES)
+        )
+        expiresIn = serializers.IntegerField(
+            required=False,
+            min_value=60,
+            max_value=settings.API_KEY_MAX_LIFETIME,
+            help_text="Seconds until the key stops working; default: never.",
+        )
+
+    class CreatedSerializer(serializers.Serializer):
+        key = ApiKeyOutputSerializer()
+        secret = serializers.CharField(help_text="`blk_...`: shown only in this answer.")
+
+    @extend_schema_serializer(many=False)  # an envelope, though the action is `list`
+    class ListSerializer(serializers.Serializer):
+        keys = ApiKeyOutputSerializer(many=True)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: CreatedSerializer, 403: error_response("`insufficient_scope`: a key.")},
+    )
+    def create(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        key, secret = api_key_create(
+            user=request.user,
+            name=data.validated_data["name"],
+            scopes=data.validated_data["scopes"],
+            expires_in=data.validated_data.get("expiresIn"),
+        )
+        return Response(self.CreatedSerializer({"key": key, "secret": secret}).data, 201)
+
+    @extend_schema(operation_id="auth_keys_list", responses={200: ListSerializer})
+    def list(self, request):
+        return Response(self.ListSerializer({"keys": api_key_list(user=request.user)}).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def destroy(self, request, key_id: str):
+        api_key_revoke(user=request.user, key_id=key_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

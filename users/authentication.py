@@ -11,7 +11,9 @@ from functools import cache
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework_simplejwt.authentication import JWTAuthentication
@@ -20,6 +22,8 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken as SimpleAccessToken
 
+from users.models import ApiKey
+from users.services import API_KEY_PREFIX, api_key_hash, api_key_touch
 from users.tokens import AccessToken
 
 
@@ -107,3 +111,36 @@ class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
             {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
             {"type": "apiKey", "in": "cookie", "name": settings.AUTH_COOKIE_NAME},
         ]
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    """`Authorization: Bearer blk_...`: an API key, acting as its user within its scopes
+    (`users.permissions.ApiKeyScopes`). Any other Bearer value is left to the JWT class."""
+
+    def authenticate(self, request):
+        parts = get_authorization_header(request).split()
+        if len(parts) != 2 or parts[0].lower() != b"bearer":
+            return None
+        secret = parts[1].decode("latin-1")
+        if not secret.startswith(API_KEY_PREFIX):
+            return None
+        key = (
+            ApiKey.objects.select_related("user")
+            .filter(secret_hash=api_key_hash(secret), revoked_at__isnull=True, user__is_active=True)
+            .first()
+        )
+        if key is None or (key.expires_at is not None and key.expires_at <= timezone.now()):
+            raise AuthenticationFailed("API key unknown, revoked or expired.")
+        api_key_touch(key=key)
+        return key.user, key
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="api"'
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "users.authentication.ApiKeyAuthentication"
+    name = "apiKeyAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "API key (blk_...)"}

@@ -49,3 +49,19 @@ class QuotaExceeded(ApplicationError):
     status_code = 403
     code = "quota_exceeded"
     message = "Quota exceeded."
+
+
+class SystemScopeNotAllowed(ApplicationError):
+    """Only a system user's key may carry the `system` scope."""
+
+    status_code = 403
+    code = "not_system_user"
+    message = "Only a system user's key may have the system scope."
+
+
+class ApiKeyNotFound(ApplicationError):
+    """No such key, or not the caller's."""
+
+    status_code = 404
+    code = "not_found"
+    message = "API key not found."

@@ -78,3 +78,38 @@ class RateLimitCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.hits} until {self.window_end}"
+
+
+class ApiKey(models.Model):
+    """A credential for machine clients that acts as its user within its scopes. Only the
+    SHA-256 of the secret is kept: the secret has 256 random bits, so a fast hash is enough
+    (no password-style stretching), and lookups by hash are one index probe."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, help_text="The secret's first characters.")
+    secret_hash = models.CharField(max_length=64, unique=True, editable=False)
+    scopes = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(
+        null=True, blank=True, help_text="Coarse: written at most once a minute."
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(prefix__startswith="blk_"), name="users_api_key_prefix"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(secret_hash__regex=r"^[0-9a-f]{64}$"),
+                name="users_api_key_hash_is_sha256",
+            ),
+            models.CheckConstraint(condition=~models.Q(name=""), name="users_api_key_named"),
+        ]
+        indexes = [models.Index(fields=["user", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}... ({self.name})"

@@ -1,8 +1,11 @@
-"""Writes for users: registration, login (with throttling), token issue and revocation."""
+"""Writes for users: registration, login (with throttling), token issue and revocation, API
+keys."""
 
 import contextlib
 import hashlib
+import secrets
 import time
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -10,10 +13,21 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 
-from users.exceptions import EmailTaken, InvalidCredentials, LoginThrottled, WeakPassword
-from users.models import User, normalize_email
+from bankledger.core.ids import parse_id
+from users.exceptions import (
+    ApiKeyNotFound,
+    EmailTaken,
+    InvalidCredentials,
+    LoginThrottled,
+    SystemScopeNotAllowed,
+    WeakPassword,
+)
+from users.models import ApiKey, User, normalize_email
+from users.quotas import quota_check
+from users.scopes import SYSTEM
 from users.tasks import welcome_email_send
 from users.tokens import AccessToken
 
@@ -107,3 +121,61 @@ def user_set_password(*, user: User, password: str) -> None:
         raise WeakPassword(list(exc.messages)) from exc
     user.set_password(password)
     user.save(update_fields=["password", "updated_at"])
+
+
+API_KEY_PREFIX = "blk_"
+
+
+def api_key_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def api_key_create(
+    *, user: User, name: str, scopes: list[str], expires_in: int | None = None
+) -> tuple[ApiKey, str]:
+    """A new key and its secret, which is returned here once and never stored."""
+    if SYSTEM in scopes and not user.is_system:
+        raise SystemScopeNotAllowed()
+    secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    now = timezone.now()
+    with transaction.atomic():
+        live = ApiKey.objects.filter(user=user, revoked_at__isnull=True).exclude(
+            expires_at__lte=now
+        )
+        quota_check(user=user, quota="api_keys", owned=live)
+        key = ApiKey.objects.create(
+            user=user,
+            name=name,
+            prefix=secret[:12],
+            secret_hash=api_key_hash(secret),
+            scopes=list(dict.fromkeys(scopes)),
+            expires_at=now + timedelta(seconds=expires_in) if expires_in else None,
+        )
+    return key, secret
+
+
+def api_key_revoke(*, user: User, key_id: str) -> None:
+    """Refuse the caller's key from now on; another user's key is a 404."""
+    key = parse_id(key_id, not_found=ApiKeyNotFound)
+    revoked = ApiKey.objects.filter(id=key, user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    if not revoked:
+        raise ApiKeyNotFound()
+
+
+def api_keys_revoke_any(*, key_ids: list) -> int:
+    """Revoke these keys whoever owns them (the admin's action); returns how many."""
+    return ApiKey.objects.filter(id__in=key_ids, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def api_key_touch(*, key: ApiKey) -> None:
+    """Keep `last_used_at` to the minute without a write per request: only when the stored
+    time is older than API_KEY_LAST_USED_RESOLUTION seconds."""
+    now = timezone.now()
+    resolution = timedelta(seconds=settings.API_KEY_LAST_USED_RESOLUTION)
+    if key.last_used_at is None or now - key.last_used_at >= resolution:
+        ApiKey.objects.filter(id=key.id).update(last_used_at=now)
+        key.last_used_at = now

@@ -70,6 +70,8 @@ def logging_config(*, json: bool, level: str) -> dict:
             "django.server": {"handlers": ["discard"], "propagate": False},
             "django.request": {"level": "ERROR"},
             "django.db.backends": {"level": "WARNING"},
+            # httpx logs every webhook request at INFO; the deliveries' admin keeps them.
+            "httpx": {"level": "WARNING"},
         },
     }
 

@@ -21,9 +21,12 @@ class ErrorSerializer(serializers.Serializer):
     message = serializers.CharField()
     code = serializers.CharField()
     errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
+        child=serializers.JSONField(),
         required=False,
-        help_text="Per-field problems, for `invalid_input` and `invalid_amount`.",
+        help_text=(
+            "Per-field problems, for `invalid_input` and `invalid_amount`: a list of messages, "
+            "or, for a list field, an object of them keyed by the item's index."
+        ),
     )
 
 

@@ -6,6 +6,7 @@ from .base import *  # noqa: F403
 from .cache import *  # noqa: F403
 from .database import *  # noqa: F403
 from .email import *  # noqa: F403
+from .events import *  # noqa: F403
 from .limits import *  # noqa: F403
 from .security import *  # noqa: F403
 from .tasks import *  # noqa: F403

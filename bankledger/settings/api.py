@@ -3,8 +3,14 @@
 from .environment import env
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["users.authentication.TokenAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "users.authentication.ApiKeyAuthentication",
+        "users.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "users.permissions.ApiKeyScopes",
+    ],
     "DEFAULT_PARSER_CLASSES": ["bankledger.core.parsers.DecimalJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "bankledger.core.errors.exception_handler",
@@ -17,6 +23,11 @@ REST_FRAMEWORK = {
     # The client address is REMOTE_ADDR: X-Forwarded-For is not trusted (anyone can send it).
     "NUM_PROXIES": 0,
 }
+
+# An API key's `lastUsedAt` is written at most this often (seconds), not on every request.
+API_KEY_LAST_USED_RESOLUTION = env.int("API_KEY_LAST_USED_RESOLUTION", default=60)
+# The longest `expiresIn` of an API key, in seconds (two years).
+API_KEY_MAX_LIFETIME = 2 * 365 * 24 * 3600
 
 # The most a single transfer (or initial funding) may move, in minor units, inclusive.
 MAX_TRANSFER_MINOR_UNITS = env.int("MAX_TRANSFER_MINOR_UNITS", default=10**13)
@@ -41,5 +52,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AccountStatusEnum": "accounts.models.Account.Status",
         "TransactionStatusEnum": "transactions.models.Transaction.Status",
+        "EventTypeEnum": "bankledger.events.types.EVENT_TYPES",
+        "ApiKeyScopeEnum": "users.scopes.SCOPES",
     },
 }

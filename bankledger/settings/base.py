@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "ledger",
     "transactions",
     "bankledger.mail",
+    "bankledger.events",
     "django_tasks",
     "django_tasks_db",
 ]

@@ -20,6 +20,10 @@ CHANGELISTS = [
     "/admin/accounts/accountstatuschange/",
     "/admin/transactions/transaction/",
     "/admin/ledger/ledgerentry/",
+    "/admin/users/apikey/",
+    "/admin/events/event/",
+    "/admin/events/webhook/",
+    "/admin/events/webhookdelivery/",
 ]
 
 

@@ -1,5 +1,5 @@
 """The OpenAPI schema validates with no warnings, describes every route, both ways to send the
-JWT and the shared error body; Swagger UI is served with its assets from this server."""
+JWT, API keys and the shared error body; Swagger UI is served with its assets from this server."""
 
 import re
 
@@ -36,8 +36,9 @@ def test_both_auth_schemes_and_the_error_body(schema):
     assert schemes["cookieAuth"] == {"type": "apiKey", "in": "cookie", "name": "token"}
     error = schema["components"]["schemas"]["Error"]
     assert set(error["required"]) == {"message", "code"} and "errors" in error["properties"]
+    assert schemes["apiKeyAuth"]["scheme"] == "bearer"
     me = schema["paths"]["/api/auth/me"]["get"]
-    assert me["security"] == [{"bearerAuth": []}, {"cookieAuth": []}]
+    assert me["security"] == [{"apiKeyAuth": []}, {"bearerAuth": []}, {"cookieAuth": []}]
     assert me["responses"]["401"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/Error"
     }

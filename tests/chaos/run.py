@@ -3,7 +3,9 @@ PostgreSQL while workers are SIGKILLed, database connections are terminated from
 side and PostgreSQL is restarted once. Clients retry every ambiguous outcome with the same
 idempotency key. Afterwards nothing acknowledged may be lost, nothing may have moved twice, no
 user account may be negative and `verify_ledger` must pass; while PostgreSQL is down the API
-must answer 503 JSON quickly. Exits 1 otherwise.
+must answer 503 JSON quickly. A webhook receiver on loopback must have got every acknowledged
+transfer's event at least once, and none for a transfer that did not happen, while the events
+worker is SIGKILLed now and then too. Exits 1 otherwise.
 
 Not part of the pytest run (it needs minutes and its own database server):
 `make chaos`, or `python -m tests.chaos.run --duration 60`. It never touches the shared
@@ -37,6 +39,9 @@ from tests.chaos.clients import (
     wait_for_service,
 )
 from tests.chaos.postgres import Postgres, free
+from tests.chaos.webhooks import WEBHOOK_ENV, EventsWorker, register, wait_delivered
+from tests.chaos.webhooks import check as check_webhooks
+from tests.events.servers import Receiver
 
 # --- faults -------------------------------------------------------------------------------
 
@@ -79,6 +84,7 @@ def probe_outage(base: str, token: str, tries: int) -> list[tuple[float, int, st
 
 def inject_faults(
     app: App,
+    events: EventsWorker,
     pg: Postgres,
     stats: Stats,
     stop: threading.Event,
@@ -121,7 +127,10 @@ def inject_faults(
             log("PostgreSQL is back")
             report["recovery"] = wait_for_service(base, token, timeout=60)
             continue
-        if rng.random() < 0.5:
+        if rng.random() < 0.1:
+            events.kill_and_restart()
+            stats.count("faults", "events worker SIGKILL")
+        elif rng.random() < 0.5:
             workers = app.worker_pids()
             if workers:
                 os.kill(rng.choice(workers), signal.SIGKILL)
@@ -168,7 +177,7 @@ def main() -> int:
             return 2
 
     pg = Postgres(args.pg_port)
-    env = production_env(pg.url)
+    env = production_env(pg.url, **WEBHOOK_ENV)
     os.environ.update(
         {
             k: env[k]
@@ -183,6 +192,8 @@ def main() -> int:
     )
     sys.path.insert(0, str(ROOT))
     app = App(env, args.app_port, args.workers, pg.dir / "gunicorn.log")
+    events = EventsWorker(env, pg.dir / "events.log")
+    receiver = Receiver(200)
     base = app.base
     stats, stop, report = Stats(), threading.Event(), {}
     try:
@@ -196,18 +207,24 @@ def main() -> int:
         app.start()
         if not wait_for_http(base, timeout=30):
             raise RuntimeError(f"gunicorn did not come up; see {app.logfile}")
+        events.start()
+        register(base, "system@chaos.example", receiver)
         users = set_up_users(base, args.clients, "system@chaos.example")
         deadline = time.monotonic() + args.duration + 120  # retries may run on after the faults
         log(f"{len(users)} clients for {args.duration:.0f} s, with faults")
         clients = start_clients(base, users, stats, stop, deadline)
-        inject_faults(app, pg, stats, stop, args.duration, base, users[0]["token"], report)
+        inject_faults(app, events, pg, stats, stop, args.duration, base, users[0]["token"], report)
         stop.set()
         for thread in clients:
             thread.join()
         seeded = {u["accounts"][0]: STARTING_BALANCE for u in users}
         result = verify(stats.outcomes, seeded, app.env)
+        report["caught_up"] = wait_delivered(timeout=180)
+        result["webhooks"] = check_webhooks(stats.outcomes, receiver)
     finally:
         stop.set()
+        events.stop()
+        receiver.stop()
         app.stop()
         tail = app.log_tail()
         if args.keep_logs:
@@ -224,6 +241,18 @@ def print_report(stats: Stats, report: dict, result: dict, bound: float, tail: s
     slow_or_wrong = [p for p in outage if p[0] > bound or (p[1] != 503 and "absent" not in p[2])]
     failures["outage answers that were not a quick 503"] = len(slow_or_wrong)
     failures["service did not come back after the restart"] = int(report.get("recovery") is None)
+    hooks = result.get("webhooks", {})
+    failures["acknowledged transfers whose event never reached the receiver"] = len(
+        hooks.get("undelivered", [None])
+    )
+    failures["delivered events of transfers that did not happen"] = len(hooks.get("phantom", []))
+    failures["webhook deliveries still waiting after the run"] = int(not report.get("caught_up"))
+    rows += [
+        ("webhook deliveries received", hooks.get("deliveries")),
+        ("  copies (at least once)", hooks.get("copies")),
+        ("  acknowledged, never delivered", len(hooks.get("undelivered", []))),
+        ("  for no transfer", len(hooks.get("phantom", []))),
+    ]
     print_rows("chaos run", rows)
     for title, key in [
         ("frozen (SIGSTOP), under full client load (reported, queueing included)", "frozen_loaded"),

@@ -10,10 +10,15 @@ from typing import Any
 import pytest
 
 from accounts.models import Account
+from bankledger.events.models import Webhook
+from bankledger.events.services import events_sequence
+from bankledger.events.webhooks import webhook_create
 from tests.conftest import client_for
 from tests.routes import api_routes
 from tests.security.responses import assert_clean_refusal
 from transactions.models import Transaction
+from users.models import ApiKey
+from users.services import api_key_create
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,8 @@ class Target:
     transaction: str
     empty_account: str  # a zero-balance account of the victim: closing it would succeed
     own_account: str
+    webhook: str = ""
+    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,8 @@ PROBES = [
         "/api/transactions/{transaction}/reverse",
         {"idempotencyKey": "idor-reverse", "reason": "not mine"},
     ),
+    Probe("/api/webhooks/{webhook_id}", "DELETE", "/api/webhooks/{webhook}"),
+    Probe("/api/auth/keys/{key_id}", "DELETE", "/api/auth/keys/{key}"),
 ]
 
 
@@ -94,19 +103,29 @@ def victims(make_user, make_account, fund, system_user):
             account,
             Transaction.objects.get(idempotency_key="victim-transfer"),
             make_account(other),
+            *_webhook_and_key(other),
         ),
         "system-user": (
             funding,
             Transaction.objects.filter(from_account=funding).first(),
             make_account(system_user),
+            *_webhook_and_key(system_user),
         ),
     }
+
+
+def _webhook_and_key(owner):
+    webhook = webhook_create(owner=owner, url="https://93.184.216.34/hook")
+    key, _secret = api_key_create(user=owner, name="victim", scopes=["accounts:read"])
+    return webhook, key
 
 
 def _snapshot():
     return (
         list(Account.objects.order_by("id").values_list("id", "balance", "status")),
         list(Transaction.objects.order_by("id").values_list("id", "status")),
+        list(Webhook.objects.order_by("id").values_list("id", "active", "deleted_at")),
+        list(ApiKey.objects.order_by("id").values_list("id", "revoked_at")),
     )
 
 
@@ -117,8 +136,15 @@ def test_someone_elses_id_is_refused_and_changes_nothing(
 ):
     own = make_account(user)
     fund(own, "10.00")
-    account, transaction, empty = victims[whose]
-    target = Target(str(account.id), str(transaction.id), str(empty.id), str(own.id))
+    account, transaction, empty, webhook, key = victims[whose]
+    target = Target(
+        str(account.id),
+        str(transaction.id),
+        str(empty.id),
+        str(own.id),
+        str(webhook.id),
+        str(key.id),
+    )
     before = _snapshot()
 
     response = probe.send(client_for(user), target)
@@ -127,6 +153,18 @@ def test_someone_elses_id_is_refused_and_changes_nothing(
     assert_clean_refusal(response)
     assert str(account.user_id) not in response.content.decode()
     assert _snapshot() == before
+
+
+@pytest.mark.parametrize("path", ["/api/events", "/api/webhooks", "/api/auth/keys"])
+def test_lists_show_nothing_of_anyone_else(path, victims, user):
+    events_sequence()
+    response = client_for(user).get(path)
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    for account, transaction, _empty, webhook, key in victims.values():
+        for secret in (account.user_id, account.id, transaction.id, webhook.id, key.id):
+            assert str(secret) not in body
 
 
 def test_every_route_with_an_id_is_probed():

@@ -1,22 +1,23 @@
-"""The notice task is enqueued inside the transfer's database transaction: if it cannot be
-written, the transfer does not happen either (no money moves, a JSON error, the same key may
-be retried), and a transfer that committed always has its notice task."""
+"""A transfer's events (from which its notices, webhooks and the rest follow) are written inside
+the transfer's database transaction: if they cannot be written, the transfer does not happen
+either (no money moves, a JSON error, the same key may be retried), and a transfer that
+committed always has its event."""
 
 import pytest
 from django.db import connection
-from django_tasks_db.models import DBTaskResult
 
 from accounts.models import Account
+from bankledger.events.models import Event
 from tests.conftest import client_for
 from tests.security.responses import assert_safe
 from transactions.models import Transaction
 
-QUEUE = "django_tasks_database_dbtaskresult"
+QUEUE = "events_event"
 
 
 @pytest.fixture
 def queue_gone():
-    """The task queue's table renamed for real (outside any transaction), then restored."""
+    """The events table renamed for real (outside any transaction), then restored."""
     with connection.cursor() as cursor:
         cursor.execute(f"ALTER TABLE {QUEUE} RENAME TO {QUEUE}_gone")
     yield
@@ -25,9 +26,7 @@ def queue_gone():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_transfer_whose_notice_cannot_be_enqueued_moves_nothing(
-    user, make_account, fund, request
-):
+def test_a_transfer_whose_event_cannot_be_written_moves_nothing(user, make_account, fund, request):
     sender, receiver = make_account(user), make_account(user)
     fund(sender, "10.00")
     body = {
@@ -50,7 +49,8 @@ def test_a_transfer_whose_notice_cannot_be_enqueued_moves_nothing(
         retried = client.post("/api/transactions", body, format="json")
         assert retried.status_code == 201
         tx_id = retried.json()["transaction"]["_id"]
-        assert DBTaskResult.objects.filter(args_kwargs__args=[tx_id]).count() == 1
+        completed = Event.objects.filter(type="transaction.completed", data___id=tx_id)
+        assert completed.count() == 1
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"ALTER TABLE {QUEUE} RENAME TO {QUEUE}_gone")

@@ -9,9 +9,10 @@ import pytest
 from django.db import transaction
 from django_tasks_db.models import DBTaskResult
 
+from bankledger.events.models import Event
 from bankledger.mail.models import Email
 from tests.conftest import PASSWORD, client_for
-from tests.mailserver import SMTP_SETTINGS, run_worker_batch
+from tests.mailserver import SMTP_SETTINGS, run_events_once, run_worker_batch
 from transactions.services import transfer_create
 from users.services import token_issue
 
@@ -140,9 +141,8 @@ def test_refused_and_rolled_back_transfers_send_nothing(smtp, make_user, make_ac
             idempotency_key="rolled-back",
         )
         raise RuntimeError("something after the transfer failed")
-    assert not DBTaskResult.objects.filter(task_path__endswith="transfer_emails_send").exclude(
-        args_kwargs__args=[str(alices.incoming.get().id)]
-    )
+    completed = Event.objects.filter(type="transaction.completed")
+    assert [e.data["_id"] for e in completed] == [str(alices.incoming.get().id)]
     run_worker_batch(**SMTP_SETTINGS)
 
     assert notices_to(smtp, bob.email) == []
@@ -152,12 +152,13 @@ def test_refused_and_rolled_back_transfers_send_nothing(smtp, make_user, make_ac
     assert not Email.objects.filter(key__contains=refused.json()["transaction"]["_id"])
 
 
-def test_a_batch_writes_one_outbox_row_and_sends_every_items_notices(
+def test_a_batch_queues_one_notice_task_and_sends_every_items_notices(
     smtp, make_user, make_account, fund
 ):
     alice, bob, carol = make_user(), make_user(), make_user()
     alices, bobs, carols = make_account(alice), make_account(bob), make_account(carol)
     fund(alices, "100.00")
+    run_events_once()
     rows_before = DBTaskResult.objects.count()
     items = [
         {"fromAccount": str(alices.id), "toAccount": str(bobs.id), "amount": "10"},
@@ -167,7 +168,10 @@ def test_a_batch_writes_one_outbox_row_and_sends_every_items_notices(
         "/api/transactions/batch", {"idempotencyKey": "b", "transfers": items}, format="json"
     )
     assert response.status_code == 201
-    assert DBTaskResult.objects.count() == rows_before + 1
+    completed = Event.objects.filter(type="transaction.completed", seq__isnull=True)
+    assert [e.data["batch"] for e in completed] == [response.json()["batch"]["_id"]] * 2
+    run_events_once()
+    assert DBTaskResult.objects.count() == rows_before + 1  # one task for the whole batch
     run_worker_batch(**SMTP_SETTINGS)
     assert [m["Subject"] for m in notices_to(smtp, alice.email)][1:] == [
         "10.00 INR sent from your account",
