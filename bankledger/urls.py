@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/", include("accounts.urls")),
     path("api/", include("transactions.urls")),
     path("api/", include("bankledger.events.urls")),
+    path("api/", include("ledger.log.urls")),
     re_path(r"^api/?$", ApiRootApi.as_view(), name="api-root"),
     re_path(r"^api/health/?$", HealthCheckApi.as_view(), name="health"),
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),

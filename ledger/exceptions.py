@@ -1,5 +1,6 @@
 """The refusals of the money path: raised by the posting engine on the locked rows. Those that
-are recorded (a FAILED transaction, replayed for its key) derive from `TransferRefused`."""
+are recorded (a FAILED transaction, replayed for its key) derive from `TransferRefused`. Then
+the public log's errors."""
 
 from bankledger.core.errors import ApplicationError
 
@@ -79,3 +80,45 @@ class NotReversible(TransferRefused):
 REFUSALS = {
     cls.code: cls for cls in (AccountNotActive, CurrencyMismatch, InsufficientFunds, NotReversible)
 }
+
+
+# The public log (ledger.log).
+class CheckpointNotFound(ApplicationError):
+    """No checkpoint was ever signed at that size (or none at all yet)."""
+
+    status_code = 404
+    code = "checkpoint_not_found"
+    message = "No checkpoint has been signed at that tree size."
+
+
+class NoReceipt(ApplicationError):
+    """The transaction moved no money (refused or not yet posted), so it has no receipt."""
+
+    status_code = 404
+    code = "no_receipt"
+    message = "Only completed transactions have receipts."
+
+
+class NotInLog(ApplicationError):
+    """The transaction is not yet covered by a signed checkpoint; it will be within
+    LOG_INTERVAL seconds of its commit."""
+
+    status_code = 404
+    code = "not_in_log"
+    message = "The transaction is not in a signed checkpoint of the log yet; retry shortly."
+
+
+class InvalidTreeSize(ApplicationError):
+    """A proof asked for sizes the log cannot prove: outside 1..latest checkpoint, from > to,
+    or a tree that does not contain the transaction."""
+
+    code = "invalid_tree_size"
+    message = "Invalid tree size."
+
+
+class NotPosted(ApplicationError):
+    """`log_append` was given a transaction that has no ledger entries (a caller's bug: only
+    posted transactions belong in the log)."""
+
+    code = "not_posted"
+    message = "Only posted transactions can be appended to the log."

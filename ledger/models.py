@@ -1,4 +1,7 @@
 from django.db import models
+from django.db.models.functions import Length
+from django.db.models.lookups import Exact
+from django.utils import timezone
 
 from accounts.models import Account
 
@@ -64,3 +67,129 @@ class LedgerEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ImmutableError("Ledger entries cannot be deleted.")
+
+
+# The public log (API.md "Receipts and the ledger's public log"). Every table below is append-only:
+# the models and querysets refuse changes, and database triggers (ledger.triggers, "log" group)
+# refuse UPDATE and DELETE from raw SQL too.
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ImmutableError("The public log is append-only.")
+
+    def delete(self):
+        raise ImmutableError("The public log is append-only.")
+
+
+class AppendOnlyModel(models.Model):
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutableError("The public log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableError("The public log is append-only.")
+
+
+def _byte_length(field: str, size: int, name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(condition=Exact(Length(field), size), name=name)
+
+
+class LogKey(AppendOnlyModel):
+    """Every public key that ever signed a receipt or checkpoint, recorded when first used, so
+    signatures made before a key rotation stay verifiable."""
+
+    key_id = models.CharField(max_length=16, primary_key=True)
+    public_key = models.BinaryField(max_length=32)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            _byte_length("key_id", 16, "log_key_id_16_hex_digits"),
+            _byte_length("public_key", 32, "log_key_public_key_32_bytes"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key_id
+
+
+class LogLeaf(AppendOnlyModel):
+    """One posted transaction in the log, at the position the sequencer gave it (commit order).
+    A trigger refuses a leaf anywhere but at the next position, so positions have no gaps and
+    never change; its receipt (payload, hash, signature) is kept as signed."""
+
+    log_index = models.BigIntegerField(primary_key=True)
+    transaction = models.OneToOneField(
+        "transactions.Transaction", on_delete=models.PROTECT, related_name="log_leaf"
+    )
+    payload = models.TextField()
+    leaf_hash = models.BinaryField(max_length=32)
+    signature = models.BinaryField(max_length=64)
+    # No index: keys are never deleted, and an index per leaf would only cost space.
+    key = models.ForeignKey(LogKey, on_delete=models.PROTECT, related_name="+", db_index=False)
+    appended_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(log_index__gte=0), name="log_leaf_index_not_negative"
+            ),
+            _byte_length("leaf_hash", 32, "log_leaf_hash_32_bytes"),
+            _byte_length("signature", 64, "log_leaf_signature_64_bytes"),
+        ]
+
+    def __str__(self) -> str:
+        return f"leaf {self.log_index}"
+
+
+class LogNode(AppendOnlyModel):
+    """The hash of a perfect subtree of level >= 1: leaves [position * 2**level,
+    (position + 1) * 2**level). Written when its last leaf is appended (ledger.log.merkle)."""
+
+    pk = models.CompositePrimaryKey("level", "position")
+    level = models.PositiveSmallIntegerField()
+    position = models.BigIntegerField()
+    hash = models.BinaryField(max_length=32)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(level__gte=1, level__lte=62), name="log_node_level_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(position__gte=0), name="log_node_position_not_negative"
+            ),
+            _byte_length("hash", 32, "log_node_hash_32_bytes"),
+        ]
+
+    def __str__(self) -> str:
+        return f"node {self.level}/{self.position}"
+
+
+class Checkpoint(AppendOnlyModel):
+    """A signed statement of the log's root at one size, kept forever. A trigger refuses a
+    checkpoint larger than the log or not larger than the last one."""
+
+    tree_size = models.BigIntegerField(primary_key=True)
+    root_hash = models.BinaryField(max_length=32)
+    timestamp = models.DateTimeField()
+    key = models.ForeignKey(LogKey, on_delete=models.PROTECT, related_name="+")
+    signature = models.BinaryField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(tree_size__gt=0), name="log_checkpoint_size_positive"
+            ),
+            _byte_length("root_hash", 32, "log_checkpoint_root_32_bytes"),
+            _byte_length("signature", 64, "log_checkpoint_signature_64_bytes"),
+        ]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.tree_size}"

@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from accounts.models import Account
 from bankledger.core.pagination import InvalidCursor, Page, cursor_decode, page_from
 from bankledger.core.replicas import lag_tolerant
+from ledger.log.verify import log_verify
 from ledger.models import LedgerEntry
 
 
@@ -23,6 +24,9 @@ class LedgerReport:
     unbalanced_transactions: list[str] = field(default_factory=list)
     nonzero_currencies: list[str] = field(default_factory=list)
     incomplete_batches: list[str] = field(default_factory=list)
+    log_leaves: int = 0
+    log_checkpoint_size: int = 0
+    log_mismatches: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -31,6 +35,7 @@ class LedgerReport:
             or self.unbalanced_transactions
             or self.nonzero_currencies
             or self.incomplete_batches
+            or self.log_mismatches
         )
 
 
@@ -66,8 +71,10 @@ def _balance_mismatches(limit: int) -> list[tuple]:
 def ledger_verify(*, limit: int = 50) -> LedgerReport:
     """Prove the ledger whole with a handful of aggregate queries (no query per account):
     stored balance == credits - debits == the last entry's balance-after, for every account;
-    debits == credits for every transaction; balances sum to zero in every currency.
-    At most `limit` offenders of each kind are listed."""
+    debits == credits for every transaction; balances sum to zero in every currency. Then the
+    public log: every leaf rebuilt from the ledger tables matches what was signed, and the
+    latest checkpoint's root is rebuilt (ledger.log.verify). At most `limit` offenders of each
+    kind are listed, the first one first."""
     report = LedgerReport(accounts=Account.objects.count(), entries=LedgerEntry.objects.count())
     report.balance_mismatches = [
         f"account {id_}: stored {stored}, credits-debits {computed}, last entry {last}"
@@ -89,6 +96,9 @@ def ledger_verify(*, limit: int = 50) -> LedgerReport:
     totals = Account.objects.values("currency").annotate(total=Sum("balance")).exclude(total=0)
     report.nonzero_currencies = [f"{row['currency']}: {row['total']}" for row in totals]
     report.incomplete_batches = _incomplete_batches(limit)
+    log = log_verify(limit=limit)
+    report.log_leaves, report.log_checkpoint_size = log.leaves, log.checkpoint_size
+    report.log_mismatches = log.problems
     return report
 
 

@@ -1,6 +1,7 @@
 """Shared fixtures: real database (SQLite file or PostgreSQL from DATABASE_URL), real bcrypt,
 users and accounts made through the same services the API uses."""
 
+import base64
 import itertools
 import os
 from decimal import Decimal
@@ -57,6 +58,14 @@ def redis_url() -> str:
     finally:
         client.close()
     return REDIS_TEST_URL
+# The suite signs receipts and checkpoints with a key of its own, made for this run; child
+# processes (manage.py, gunicorn) inherit it through the environment.
+SIGNING_KEY = os.environ.setdefault("LEDGER_SIGNING_KEY", base64.b64encode(os.urandom(32)).decode())
+
+
+@pytest.fixture(autouse=True)
+def _signing_key(settings):
+    settings.LEDGER_SIGNING_KEY = SIGNING_KEY
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,9 @@
+from django.urls import re_path
+
 from bankledger.core.routers import OptionalSlashRouter
 from transactions.apis import InitialFundsViewSet, TransactionViewSet
 from transactions.batch_apis import BatchViewSet
+from transactions.receipts_apis import TransactionProofApi, TransactionReceiptApi
 
 router = OptionalSlashRouter()
 router.register("transactions/system/initial-funds", InitialFundsViewSet, basename="initial-funds")
@@ -8,4 +11,16 @@ router.register("transactions/system/initial-funds", InitialFundsViewSet, basena
 router.register("transactions/batch", BatchViewSet, basename="transaction-batch")
 router.register("transactions", TransactionViewSet, basename="transaction")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    re_path(
+        r"^transactions/(?P<transaction_id>[^/]+)/receipt/?$",
+        TransactionReceiptApi.as_view(),
+        name="transaction-receipt",
+    ),
+    re_path(
+        r"^transactions/(?P<transaction_id>[^/]+)/proof/?$",
+        TransactionProofApi.as_view(),
+        name="transaction-proof",
+    ),
+]

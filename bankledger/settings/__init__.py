@@ -8,5 +8,6 @@ from .database import *  # noqa: F403
 from .email import *  # noqa: F403
 from .events import *  # noqa: F403
 from .limits import *  # noqa: F403
+from .log import *  # noqa: F403
 from .security import *  # noqa: F403
 from .tasks import *  # noqa: F403

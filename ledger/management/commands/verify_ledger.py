@@ -8,7 +8,8 @@ class Command(BaseCommand):
     help = (
         "Prove the ledger whole: every stored balance equals credits minus debits and the last "
         "entry's balance-after; every transaction balances; balances sum to zero per currency; "
-        "every batch posted all its items or none. "
+        "every batch posted all its items or none; every leaf of the public log rebuilt from the "
+        "ledger matches what was signed, up to the latest checkpoint's root. "
         "Exits 1 on any mismatch."
     )
 
@@ -21,11 +22,16 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Checked {report.accounts} accounts and {report.entries} ledger entries."
         )
+        self.stdout.write(
+            f"Checked {report.log_leaves} log leaves and the root of the latest checkpoint "
+            f"(tree size {report.log_checkpoint_size})."
+        )
         problems = [
             ("Balance mismatches", report.balance_mismatches),
             ("Unbalanced transactions", report.unbalanced_transactions),
             ("Currencies whose balances do not sum to zero", report.nonzero_currencies),
             ("Batches that are not all or nothing", report.incomplete_batches),
+            ("The public log no longer matches the ledger", report.log_mismatches),
         ]
         for title, rows in problems:
             if rows:
@@ -33,5 +39,11 @@ class Command(BaseCommand):
                 for row in rows:
                     self.stdout.write(f"  {row}")
         if not report.ok:
-            raise CommandError("The ledger does not balance.", returncode=1)
+            ledger_sound = not any(rows for _, rows in problems[:-1])
+            message = (
+                "The ledger no longer matches what its log signed."
+                if ledger_sound
+                else "The ledger does not balance."
+            )
+            raise CommandError(message, returncode=1)
         self.stdout.write(self.style.SUCCESS("Ledger OK."))
