@@ -3,7 +3,7 @@ Hashes are lowercase hex, keys and signatures base64 (API.md)."""
 
 import base64
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -51,7 +51,10 @@ class CheckpointLatestApi(_PublicApi):
 
 
 class CheckpointDetailApi(_PublicApi):
-    @extend_schema(responses={200: CheckpointSerializer, 404: ErrorSerializer})
+    @extend_schema(
+        parameters=[OpenApiParameter("tree_size", int, OpenApiParameter.PATH)],
+        responses={200: CheckpointSerializer, 404: ErrorSerializer},
+    )
     def get(self, request, tree_size: str):
         return Response(CheckpointSerializer(checkpoint_get(tree_size=int(tree_size))).data)
 
