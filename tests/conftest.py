@@ -144,3 +144,17 @@ def smtp():
     server = SmtpServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def post(user, make_user, make_account, fund):
+    """post(n): n completed transfers of 1.25 from a funded account of `user`, oldest first."""
+    from tests.transactions.helpers import transfer
+
+    sender, receiver = make_account(user), make_account(make_user())
+    fund(sender, "1000000")
+
+    def post(n: int):
+        return [transfer(sender, receiver, "1.25") for _ in range(n)]
+
+    return post
