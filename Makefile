@@ -9,7 +9,8 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test install lint format clean contract chaos ha-chaos ha-tools fuzz audit bench bench-sqlite bench-tools
 
-# Development defaults for the two commands; production sets DEBUG=false and a JWT_SECRET.
+# Development defaults for the two commands; production sets DEBUG=false, a JWT_SECRET and a
+# LEDGER_SIGNING_KEY.
 run test: export DEBUG ?= true
 
 $(STAMP): pyproject.toml
@@ -21,6 +22,9 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
+	# The development key that signs receipts and checkpoints (production: LEDGER_SIGNING_KEY).
+	test -s .ledger-signing-key || (umask 077 && $(BIN)/python -c \
+		"import base64, os; print(base64.b64encode(os.urandom(32)).decode())" > .ledger-signing-key)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py ensure_dev_system_user
 	# The email worker runs beside the server and stops with it (Ctrl-C included).

@@ -5,6 +5,7 @@ latency statistics.
 Django is set up lazily (`django_setup`) because the database URL is only known once the
 benchmark has created its own database."""
 
+import base64
 import http.client
 import os
 import secrets
@@ -106,6 +107,7 @@ def production_env(database_url: str) -> dict[str, str]:
         DATABASE_URL=database_url,
         DEBUG="false",
         JWT_SECRET=secrets.token_urlsafe(48),
+        LEDGER_SIGNING_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
         SECURE_SSL_REDIRECT="false",
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",

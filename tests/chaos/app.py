@@ -3,6 +3,7 @@ a test on its own loopback port against its own database."""
 
 import contextlib
 import glob
+import base64
 import os
 import secrets
 import signal
@@ -20,12 +21,13 @@ PYTHON = sys.executable
 
 def production_env(database_url: str, **extra: str) -> dict:
     """The environment for manage.py and gunicorn: production settings, plain HTTP on loopback,
-    a fresh JWT secret, no Redis (the cache lives in the database under test)."""
+    a fresh JWT secret and ledger signing key, no Redis (the cache lives in the database under test)."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "DEBUG": "false",
         "JWT_SECRET": secrets.token_urlsafe(48),
+        "LEDGER_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         "SECURE_SSL_REDIRECT": "false",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_SETTINGS_MODULE": "bankledger.settings",

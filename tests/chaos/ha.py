@@ -210,6 +210,7 @@ def main() -> int:
                 "DATABASE_URL",
                 "DEBUG",
                 "JWT_SECRET",
+                "LEDGER_SIGNING_KEY",
                 "SECURE_SSL_REDIRECT",
                 "DJANGO_SETTINGS_MODULE",
             )

@@ -21,6 +21,7 @@ trap stop EXIT
 
 export DEBUG=false SECURE_SSL_REDIRECT=false AUTH_COOKIE_SECURE=false
 export JWT_SECRET="contract-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export LEDGER_SIGNING_KEY="$(head -c 32 /dev/urandom | base64)"
 # A fresh SQLite file unless CONTRACT_DATABASE_URL names another (empty) database.
 export DATABASE_URL="${CONTRACT_DATABASE_URL:-sqlite:///${WORK}/contract.sqlite3}"
 unset REDIS_URL
