@@ -6,7 +6,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bankledger.schema import ErrorSerializer
+from bankledger.core.schema import ErrorSerializer
 from ledger.log.apis import b64
 from ledger.log.selectors import log_inclusion
 from ledger.log.services import receipt_get

@@ -9,7 +9,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bankledger.schema import ErrorSerializer
+from bankledger.core.schema import ErrorSerializer
 from ledger.log.receipts import timestamp_text
 from ledger.log.selectors import checkpoint_get, checkpoint_latest, log_consistency, log_keys
 from ledger.models import Checkpoint
