@@ -3,6 +3,8 @@ itself refuses (on PostgreSQL and SQLite alike), key recording and rotation, and
 this runs on the transfer path."""
 
 import base64
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -204,3 +206,30 @@ def test_a_hash_of_the_wrong_length_is_refused(logged):
         LogNode.objects.create(level=3, position=0, hash=b"short")
     with pytest.raises(IntegrityError), transaction.atomic():
         LogKey.objects.create(key_id="0" * 16, public_key=base64.b64decode("AAAA"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_appenders_give_each_transaction_one_leaf_and_no_gaps(post):
+    txs = [tx.id for tx in post(12)]
+    batches = [txs[:8], txs[4:], txs[::-1], txs[2:10]]
+    barrier = threading.Barrier(len(batches))
+
+    def append(batch):
+        try:
+            barrier.wait()
+            log_append(transaction_ids=batch)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=len(batches)) as pool:
+        list(pool.map(append, batches))
+    logged = _logged()
+    assert sorted(logged) == sorted(txs)
+    assert list(LogLeaf.objects.order_by("log_index").values_list("log_index", flat=True)) == list(
+        range(12)
+    )
+    checkpoint = log_checkpoint_create()
+    leaves = [
+        bytes(h) for h in LogLeaf.objects.order_by("log_index").values_list("leaf_hash", flat=True)
+    ]
+    assert bytes(checkpoint.root_hash) == merkle.root_of_leaves(leaves)
