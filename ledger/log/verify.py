@@ -55,6 +55,8 @@ def _rebuilt_leaves(size: int) -> Iterator[_Leaf]:
 
 
 def _leaves_without_entries(start: int, end: int) -> Iterator[_Leaf]:
+    if start >= end:
+        return
     rows = LogLeaf.objects.filter(log_index__gte=start, log_index__lt=end).order_by("log_index")
     for index, tx_id, *stored in rows.values_list("log_index", "transaction_id", *_LEAF_FIELDS[1:]):
         yield _leaf(index, tx_id, *stored, None)

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from ledger import triggers
@@ -179,3 +180,14 @@ def test_tamper_as_the_superuser_on_postgresql(logged, api, tmp_path, capsys):
     result = _verify(tmp_path, receipt=altered, keys=keys, checkpoint=checkpoint, proof=forged)
     assert result.returncode == 1
     assert f"not included in checkpoint {checkpoint['treeSize']}" in result.stderr
+
+
+def test_the_log_check_costs_the_same_queries_whatever_the_log_size(post):
+    def queries_for(n):
+        log_append(transaction_ids=[tx.id for tx in post(n)])
+        log_checkpoint_create()
+        with CaptureQueriesContext(connection) as captured:
+            assert ledger_verify().ok
+        return len(captured)
+
+    assert queries_for(3) == queries_for(12)
