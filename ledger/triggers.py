@@ -72,8 +72,8 @@ LOG = [
         event="INSERT",
         message="a checkpoint must grow the last one and stay within the log",
         when=(
-            f"NEW.tree_size > {_NEXT_LEAF} OR NEW.tree_size <="
-            f" (SELECT COALESCE(MAX(tree_size), 0) FROM {_CHECKPOINTS})"  # noqa: S608 (constant)
+            f"NEW.tree_size > {_NEXT_LEAF} OR NEW.tree_size <= "  # noqa: S608 (constant)
+            f"(SELECT COALESCE(MAX(tree_size), 0) FROM {_CHECKPOINTS})"
         ),
     ),
 ]

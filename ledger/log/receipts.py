@@ -31,7 +31,7 @@ class Leg:
 
 
 @dataclass(frozen=True)
-class Posting:
+class PostedTransaction:
     """A posted transaction as the receipt shows it."""
 
     transaction_id: uuid.UUID
@@ -50,14 +50,14 @@ def canonical_json(document: dict) -> str:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
-def receipt_payload(posting: Posting) -> str:
-    legs = sorted(posting.legs, key=lambda leg: leg.entry_id)
+def receipt_payload(posted: PostedTransaction) -> str:
+    legs = sorted(posted.legs, key=lambda leg: leg.entry_id)
     return canonical_json(
         {
-            "_id": str(posting.transaction_id),
-            "amount": posting.amount,
-            "createdAt": timestamp_text(posting.created_at),
-            "currency": posting.currency,
+            "_id": str(posted.transaction_id),
+            "amount": posted.amount,
+            "createdAt": timestamp_text(posted.created_at),
+            "currency": posted.currency,
             "entries": [
                 {
                     "_id": str(leg.entry_id),
@@ -68,7 +68,7 @@ def receipt_payload(posting: Posting) -> str:
                 }
                 for leg in legs
             ],
-            "kind": posting.kind,
+            "kind": posted.kind,
             "version": PAYLOAD_VERSION,
         }
     )

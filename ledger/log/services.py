@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from ledger.exceptions import NoReceipt, NotPosted
 from ledger.log import merkle
-from ledger.log.postings import postings_get
+from ledger.log.posted import posted_get
 from ledger.log.receipts import checkpoint_text, receipt_payload, timestamp_text
 from ledger.log.selectors import from_stored_nodes, log_size, stored_hashes
 from ledger.log.signing import SigningKey, signing_key
@@ -66,15 +66,15 @@ def log_append(*, transaction_ids: list[uuid.UUID]) -> None:
         ids = [value for value in ids if value not in logged]
         if not ids:
             return
-        postings = postings_get(ids)
-        missing = [str(value) for value in ids if value not in postings]
+        posted = posted_get(ids)
+        missing = [str(value) for value in ids if value not in posted]
         if missing:
             raise NotPosted(f"Not posted: {', '.join(missing)}.")
         key = _key_in_use()
         frontier = _frontier(log_size())
         leaves, nodes = [], []
         for value in ids:
-            payload = receipt_payload(postings[value]).encode()
+            payload = receipt_payload(posted[value]).encode()
             digest = merkle.leaf_hash(payload)
             leaves.append(
                 LogLeaf(
@@ -123,9 +123,9 @@ def receipt_get(*, transaction_id: uuid.UUID) -> Receipt:
         return Receipt(
             leaf.payload, bytes(leaf.leaf_hash), leaf.log_index, leaf.key_id, bytes(leaf.signature)
         )
-    posting = postings_get([transaction_id]).get(transaction_id)
-    if posting is None:
+    posted = posted_get([transaction_id]).get(transaction_id)
+    if posted is None:
         raise NoReceipt()
-    payload = receipt_payload(posting).encode()
+    payload = receipt_payload(posted).encode()
     key = _key_in_use()
     return Receipt(payload.decode(), merkle.leaf_hash(payload), None, key.key_id, key.sign(payload))

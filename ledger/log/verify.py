@@ -13,7 +13,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ledger.log import merkle
-from ledger.log.postings import posting_rows, postings_from
+from ledger.log.posted import posted_from, posted_rows
 from ledger.log.receipts import checkpoint_text, receipt_payload, timestamp_text
 from ledger.log.selectors import from_stored_nodes, log_size
 from ledger.models import Checkpoint, LedgerEntry, LogKey, LogLeaf
@@ -44,12 +44,12 @@ def _rebuilt_leaves(size: int) -> Iterator[_Leaf]:
     entries = LedgerEntry.objects.filter(transaction__log_leaf__isnull=False).order_by(
         "transaction__log_leaf__log_index", "id"
     )
-    rows = posting_rows(entries, *(_LEAF + name for name in _LEAF_FIELDS))
+    rows = posted_rows(entries, *(_LEAF + name for name in _LEAF_FIELDS))
     expected = 0
-    for (index, *stored), posting in postings_from(rows.iterator(chunk_size=2000), extra=4):
+    for (index, *stored), posted in posted_from(rows.iterator(chunk_size=2000), extra=4):
         yield from _leaves_without_entries(expected, index)
-        payload = receipt_payload(posting).encode()
-        yield _leaf(index, posting.transaction_id, *stored, payload)
+        payload = receipt_payload(posted).encode()
+        yield _leaf(index, posted.transaction_id, *stored, payload)
         expected = index + 1
     yield from _leaves_without_entries(expected, size)
 

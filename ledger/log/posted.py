@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 
 from django.db.models import QuerySet
 
-from ledger.log.receipts import Leg, Posting
+from ledger.log.receipts import Leg, PostedTransaction
 from ledger.models import LedgerEntry
 
 _FIELDS = (
@@ -23,36 +23,36 @@ _FIELDS = (
 )
 
 
-def posting_rows(entries: QuerySet[LedgerEntry], *extra: str) -> QuerySet:
-    """`extra` fields first, then what a Posting needs, per entry."""
+def posted_rows(entries: QuerySet[LedgerEntry], *extra: str) -> QuerySet:
+    """`extra` fields first, then what a PostedTransaction needs, per entry."""
     return entries.values_list(*extra, *_FIELDS)
 
 
-def postings_from(rows: Iterable[tuple], extra: int = 0) -> Iterator[tuple[tuple, Posting]]:
+def posted_from(rows: Iterable[tuple], extra: int = 0) -> Iterator[tuple[tuple, PostedTransaction]]:
     """Group rows (ordered so that a transaction's entries are adjacent, by entry id) into
-    (extra values, Posting) pairs."""
+    (extra values, PostedTransaction) pairs."""
     current, legs = None, []
     for row in rows:
         head, (tx_id, kind, amount, currency, created_at, *leg) = row[:extra], row[extra:]
         if current is not None and current[1][0] != tx_id:
-            yield _posting(current, legs)
+            yield _posted(current, legs)
             legs = []
         current = (head, (tx_id, kind, amount, currency, created_at))
         legs.append(Leg(*leg))
     if current is not None:
-        yield _posting(current, legs)
+        yield _posted(current, legs)
 
 
-def _posting(current, legs) -> tuple[tuple, Posting]:
+def _posted(current, legs) -> tuple[tuple, PostedTransaction]:
     head, (tx_id, kind, amount, currency, created_at) = current
-    return head, Posting(tx_id, kind, amount, currency, created_at, tuple(legs))
+    return head, PostedTransaction(tx_id, kind, amount, currency, created_at, tuple(legs))
 
 
-def postings_get(transaction_ids: list[uuid.UUID]) -> dict[uuid.UUID, Posting]:
-    """The postings of these transactions; one without ledger entries is absent."""
-    rows = posting_rows(
+def posted_get(transaction_ids: list[uuid.UUID]) -> dict[uuid.UUID, PostedTransaction]:
+    """These transactions as posted; one without ledger entries is absent."""
+    rows = posted_rows(
         LedgerEntry.objects.filter(transaction_id__in=transaction_ids).order_by(
             "transaction_id", "id"
         )
     )
-    return {posting.transaction_id: posting for _, posting in postings_from(rows)}
+    return {posting.transaction_id: posting for _, posting in posted_from(rows)}
