@@ -1,9 +1,9 @@
 """The app as it runs in production (gunicorn, DEBUG off), started for a fault-injection run or
 a test on its own loopback port against its own database."""
 
+import base64
 import contextlib
 import glob
-import base64
 import os
 import secrets
 import signal
@@ -21,7 +21,8 @@ PYTHON = sys.executable
 
 def production_env(database_url: str, **extra: str) -> dict:
     """The environment for manage.py and gunicorn: production settings, plain HTTP on loopback,
-    a fresh JWT secret and ledger signing key, no Redis (the cache lives in the database under test)."""
+    a fresh JWT secret and ledger signing key, no Redis (the cache lives in the database under
+    test)."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
