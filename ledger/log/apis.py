@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bankledger.core.schema import ErrorSerializer
+from ledger.exceptions import CheckpointNotFound
 from ledger.log.receipts import timestamp_text
 from ledger.log.selectors import checkpoint_get, checkpoint_latest, log_consistency, log_keys
 from ledger.models import Checkpoint
@@ -39,6 +40,14 @@ class CheckpointSerializer(serializers.Serializer):
         return b64(checkpoint.signature)
 
 
+def _size(text: str) -> int:
+    """A tree size from the path; anything else is a size never signed (404), like a malformed
+    id is an unknown one."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        raise CheckpointNotFound()
+    return int(text)
+
+
 class _PublicApi(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
@@ -56,7 +65,7 @@ class CheckpointDetailApi(_PublicApi):
         responses={200: CheckpointSerializer, 404: ErrorSerializer},
     )
     def get(self, request, tree_size: str):
-        return Response(CheckpointSerializer(checkpoint_get(tree_size=int(tree_size))).data)
+        return Response(CheckpointSerializer(checkpoint_get(tree_size=_size(tree_size))).data)
 
 
 class LogConsistencyApi(_PublicApi):

@@ -8,7 +8,7 @@ urlpatterns = [
         r"^log/checkpoints/latest/?$", CheckpointLatestApi.as_view(), name="log-checkpoint-latest"
     ),
     re_path(
-        r"^log/checkpoints/(?P<tree_size>[0-9]{1,18})/?$",
+        r"^log/checkpoints/(?P<tree_size>[^/]+)/?$",
         CheckpointDetailApi.as_view(),
         name="log-checkpoint",
     ),

@@ -41,7 +41,9 @@ def test_every_route_answers_the_same_with_one_trailing_slash(db, method, path):
     client = APIClient(enforce_csrf_checks=True)
     bare = getattr(client, method)(path, {}, format="json")
     slashed = getattr(client, method)(path + "/", {}, format="json")
-    assert bare.status_code not in (403, 404, 405), bare.content
+    assert bare.status_code not in (403, 405), bare.content
+    # A 404 may come from the route's own view (nothing signed yet), never from the catch-all.
+    assert bare.status_code != 404 or bare.json()["code"] != "not_found", bare.content
     assert _answer(slashed) == _answer(bare)
 
 

@@ -51,11 +51,10 @@ def test_checkpoints_need_no_auth_and_verify(anon, logged, slash):
 
 
 def test_a_size_never_signed_is_404(anon, logged):
-    for size in (1, 4, 6, 10**17):
+    for size in (1, 4, 6, 10**17, 10**30, "abc", "-1", "٣"):
         response = anon.get(f"/api/log/checkpoints/{size}")
         assert response.status_code == 404
         assert response.json()["code"] == "checkpoint_not_found"
-    assert anon.get("/api/log/checkpoints/abc").status_code == 404
 
 
 def test_no_checkpoint_yet_is_404(anon):
