@@ -58,6 +58,8 @@ def redis_url() -> str:
     finally:
         client.close()
     return REDIS_TEST_URL
+
+
 # The suite signs receipts and checkpoints with a key of its own, made for this run; child
 # processes (manage.py, gunicorn) inherit it through the environment.
 SIGNING_KEY = os.environ.setdefault("LEDGER_SIGNING_KEY", base64.b64encode(os.urandom(32)).decode())
