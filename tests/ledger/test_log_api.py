@@ -3,6 +3,7 @@ inclusion proofs with the transaction's visibility; JSON errors; one optional tr
 
 import base64
 import hashlib
+import json
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -166,3 +167,41 @@ def test_root_matches_an_independent_recomputation(anon, api, logged):
     ]
     assert anon.get("/api/log/checkpoints/5").json()["rootHash"] == mth(payloads).hex()
     assert anon.get("/api/log/checkpoints/3").json()["rootHash"] == mth(payloads[:3]).hex()
+
+
+def test_every_kind_gets_a_receipt_in_the_log(api, anon, user, make_account, fund, system_api):
+    """Initial funds, a batch's items and a reversal are leaves like a transfer."""
+    a, b = make_account(user), make_account(user)
+    funding = fund(a, "100")
+    items = [
+        {"fromAccount": str(a.id), "toAccount": str(b.id), "amount": amount}
+        for amount in ("1", "2")
+    ]
+    batch = api.post(
+        "/api/transactions/batch", {"idempotencyKey": "b", "transfers": items}, format="json"
+    )
+    assert batch.status_code == 201, batch.content
+    first = batch.json()["batch"]["transactions"][0]["_id"]
+    reversal = system_api.post(
+        f"/api/transactions/{first}/reverse",
+        {"idempotencyKey": "r", "reason": "test"},
+        format="json",
+    )
+    assert reversal.status_code == 201, reversal.content
+    ids = [funding.id, *(t["_id"] for t in batch.json()["batch"]["transactions"])]
+    ids.append(reversal.json()["transaction"]["_id"])
+    log_append(transaction_ids=ids)
+    log_checkpoint_create()
+    keys = verifier.public_keys(anon.get("/api/log/keys").json())
+    checkpoint = anon.get("/api/log/checkpoints/latest").json()
+    size, root = verifier.check_checkpoint(checkpoint, keys)
+    kinds = []
+    for tx in ids:
+        receipt = api.get(f"/api/transactions/{tx}/receipt").json()["receipt"]
+        leaf = verifier.check_receipt(receipt, keys)
+        verifier.check_inclusion(
+            receipt, leaf, api.get(f"/api/transactions/{tx}/proof").json(), size, root
+        )
+        kinds.append(json.loads(receipt["payload"])["kind"])
+    assert kinds == ["INITIAL_FUNDS", "TRANSFER", "TRANSFER", "REVERSAL"]
+    assert size == 4
