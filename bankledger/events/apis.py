@@ -32,7 +32,10 @@ class EventViewSet(viewsets.ViewSet):
     @extend_schema(
         operation_id="events_list",
         parameters=[FilterSerializer],
-        responses={200: OutputSerializer},
+        responses={
+            200: OutputSerializer,
+            400: error_response("`invalid_input`: a malformed `after`, `limit` or `type`."),
+        },
     )
     def list(self, request):
         """Events the caller may see with `seq > after`, oldest first. Polling with

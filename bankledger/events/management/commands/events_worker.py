@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections
 
+from bankledger.events import consumers
 from bankledger.events.delivery import DeliveryDispatcher
 from bankledger.events.services import events_sequence
 
@@ -56,6 +57,7 @@ class Command(BaseCommand):
             while (count := events_sequence()) > 0:
                 numbered += count
             started = dispatcher.dispatch()
+            consumers.periodic_run()
             return bool(numbered or started)
         except DatabaseError as exc:
             self.stderr.write(f"events worker: database error, retrying: {exc}")
