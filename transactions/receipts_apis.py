@@ -14,6 +14,8 @@ from transactions.selectors import transaction_get
 
 
 class TransactionReceiptApi(APIView):
+    required_scopes = "transactions:read"
+
     class OutputSerializer(serializers.Serializer):
         class ReceiptSerializer(serializers.Serializer):
             payload = serializers.CharField(
@@ -43,6 +45,8 @@ class TransactionReceiptApi(APIView):
 
 
 class TransactionProofApi(APIView):
+    required_scopes = "transactions:read"
+
     class FilterSerializer(serializers.Serializer):
         treeSize = serializers.IntegerField(
             required=False,

@@ -199,7 +199,10 @@ def test_a_hanging_receiver_neither_slows_transfers_nor_holds_up_other_endpoints
         worker.stop()
     ratio = statistics.median(with_hang) / statistics.median(without)
     print(f"median transfer latency with a hanging receiver / without: {ratio:.2f}")
-    assert ratio < 3
+    # A transfer that waited for the hanging receiver would take seconds (its timeout is 60 s),
+    # hundreds of times the few milliseconds it takes: a bound this loose stays clear of a busy
+    # machine's noise and still fails on any waiting.
+    assert ratio < 10
 
 
 def with_local_rules(call):

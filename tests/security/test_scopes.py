@@ -89,6 +89,28 @@ ENDPOINTS = [
         "system",
         {"idempotencyKey": "scope", "reason": "test"},
     ),
+    Endpoint(
+        "/api/transactions/batch",
+        "POST",
+        "/api/transactions/batch",
+        "transactions:write",
+        {
+            "idempotencyKey": "scope",
+            "transfers": [{"fromAccount": "{account}", "toAccount": "{funding}", "amount": "1"}],
+        },
+    ),
+    Endpoint(
+        "/api/transactions/{transaction_id}/receipt",
+        "GET",
+        "/api/transactions/{transaction}/receipt",
+        "transactions:read",
+    ),
+    Endpoint(
+        "/api/transactions/{transaction_id}/proof",
+        "GET",
+        "/api/transactions/{transaction}/proof",
+        "transactions:read",
+    ),
     Endpoint("/api/events", "GET", "/api/events", "events:read"),
     Endpoint("/api/webhooks", "GET", "/api/webhooks", "webhooks:write"),
     Endpoint(
@@ -141,12 +163,21 @@ def targets(system_user, make_account, fund):
     }
 
 
+def _filled(value, fields):
+    """The body with `{name}` placeholders filled in, at any depth."""
+    if isinstance(value, str):
+        return value.format(**fields)
+    if isinstance(value, list):
+        return [_filled(item, fields) for item in value]
+    if isinstance(value, dict):
+        return {key: _filled(item, fields) for key, item in value.items()}
+    return value
+
+
 def _send(secret, endpoint, fields):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
-    body = {
-        k: v.format(**fields) if isinstance(v, str) else v for k, v in (endpoint.body or {}).items()
-    } or None
+    body = _filled(endpoint.body, fields) if endpoint.body else None
     return getattr(client, endpoint.method.lower())(
         endpoint.path.format(**fields), body, format="json"
     )
