@@ -81,9 +81,10 @@ run() {
 # same generated idempotencyKey sent again with another amount is 409; an amount's decimals are
 # checked against the paying account's currency, which the schema cannot know; batch items name
 # accounts the config cannot pin), closing (final: every close after the first is refused for
-# the account's state) and webhooks (the URL's host must resolve to a public address). Every
+# the account's state), webhooks (the URL's host must resolve to a public address) and the public
+# log's consistency proofs (sizes beyond the log's current size are refused). Every
 # response is still checked. One filter per run: schemathesis ANDs filters of different kinds.
-USER_SEMANTIC='auth_register_create|transactions_create|transactions_batch_create|accounts_close_create|webhooks_create'
+USER_SEMANTIC='auth_register_create|transactions_create|transactions_batch_create|accounts_close_create|webhooks_create|log_consistency_retrieve'
 SYSTEM_STRICT='accounts_freeze_create|accounts_unfreeze_create|transactions_reverse_create'
 SYSTEM_SEMANTIC='transactions_system_initial_funds_create'
 status=0
