@@ -114,7 +114,7 @@ def summary(stats: Stats, result: dict) -> tuple[list[tuple], dict]:
 def print_rows(title: str, rows: list[tuple]) -> None:
     print(f"\n==== {title} ====")
     for name, value in rows:
-        print(f"{name:<31}{value}")
+        print(f"{name:<32} {value}")
 
 
 def print_verdict(failures: dict, result: dict, tail: str) -> int:

@@ -229,7 +229,7 @@ def main() -> int:
         app.stop()
         tail = app.log_tail()
         if args.keep_logs:
-            for name in ("gunicorn.log", "postgres.log"):
+            for name in ("gunicorn.log", "postgres.log", "events.log"):
                 with contextlib.suppress(OSError):
                     shutil.copy(pg.dir / name, Path(args.keep_logs) / f"chaos-{name}")
         pg.remove()
@@ -247,9 +247,11 @@ def print_report(stats: Stats, report: dict, result: dict, bound: float, tail: s
         hooks.get("undelivered", [None])
     )
     failures["delivered events of transfers that did not happen"] = len(hooks.get("phantom", []))
-    failures["webhook deliveries still waiting after the run"] = int(not report.get("caught_up"))
+    caught_up = report.get("caught_up")
+    failures["webhook deliveries still waiting after the run"] = int(caught_up is None)
     rows += [
         ("webhook deliveries received", hooks.get("deliveries")),
+        ("  backlog drained after the run", "never" if caught_up is None else f"{caught_up:.1f} s"),
         ("  copies (at least once)", hooks.get("copies")),
         ("  acknowledged, never delivered", len(hooks.get("undelivered", []))),
         ("  for no transfer", len(hooks.get("phantom", []))),

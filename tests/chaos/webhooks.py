@@ -69,21 +69,22 @@ def register(base: str, system_email: str, receiver: Receiver) -> None:
         ).raise_for_status()
 
 
-def wait_delivered(timeout: float) -> bool:
+def wait_delivered(timeout: float) -> float | None:
     """Until every event is numbered and no delivery waits (the worker catches up after the
-    faults), or `timeout` seconds."""
+    faults): the seconds that took, or None after `timeout` seconds."""
     from bankledger.events.models import Event, WebhookDelivery
 
-    deadline = time.monotonic() + timeout
+    started = time.monotonic()
+    deadline = started + timeout
     while time.monotonic() < deadline:
         waiting = Event.objects.filter(seq__isnull=True).exists() or (
             WebhookDelivery.objects.exclude(status=WebhookDelivery.Status.DELIVERED).exists()
         )
         if not waiting:
-            return True
+            return time.monotonic() - started
         time.sleep(1)
     log("webhook deliveries still waiting at the deadline")
-    return False
+    return None
 
 
 def check(outcomes: list[Outcome], receiver: Receiver) -> dict:

@@ -3,7 +3,7 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import DatabaseError, close_old_connections
+from django.db import Error, close_old_connections
 
 from bankledger.events import consumers
 from bankledger.events.delivery import DeliveryDispatcher
@@ -45,7 +45,7 @@ class Command(BaseCommand):
                         time.sleep(0.05)
                     break
                 if not busy:
-                    time.sleep(interval)
+                    dispatcher.wait(interval)
         finally:
             dispatcher.shutdown()
 
@@ -59,7 +59,7 @@ class Command(BaseCommand):
             started = dispatcher.dispatch()
             consumers.periodic_run()
             return bool(numbered or started)
-        except DatabaseError as exc:
+        except Error as exc:  # DatabaseError and InterfaceError (a connection already closed)
             self.stderr.write(f"events worker: database error, retrying: {exc}")
             return False
 
