@@ -62,3 +62,27 @@ class AccountFrozen(ApplicationError):
 
     code = "account_frozen"
     message = "The account is frozen; only a system user can close it."
+
+
+class FundingAccountHasNoLimits(ApplicationError):
+    """A funding account may go below zero by design; limits are for user accounts."""
+
+    code = "funding_account_no_limits"
+    message = "A funding account has no limits."
+
+
+class LimitBelowUsage(ApplicationError):
+    """The account's balance minus what it holds is already below the new overdraft limit."""
+
+    code = "limit_below_usage"
+    message = "The account already uses more overdraft than the new limit allows."
+
+
+class InvalidLimit(ApplicationError):
+    """A limit that is not a non-negative amount with the currency's decimals."""
+
+    code = "invalid_input"
+    message = "Invalid limit."
+
+    def __init__(self, field: str, problem: str):
+        super().__init__(extra={"errors": {field: [problem]}})

@@ -27,14 +27,35 @@ class Account(models.Model):
     # The system user's funding account for a currency: the source of initial funds, the one
     # kind of account allowed below zero.
     is_funding = models.BooleanField(default=False, editable=False)
+    # Limits (API.md "Account limits"), in minor units, set by system users only: how far below
+    # zero `balance - held` may go, and what may leave per UTC day (null: no cap). A funding
+    # account has none (the engine never checks them for it).
+    overdraft_limit = models.BigIntegerField(default=0, editable=False)
+    daily_outflow_limit = models.BigIntegerField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
+            # The pending holds are counted too, by a trigger (ledger.triggers.AVAILABLE): a CHECK
+            # sees one row only.
             models.CheckConstraint(
-                condition=models.Q(balance__gte=0) | models.Q(is_funding=True),
-                name="accounts_user_balance_not_negative",
+                condition=models.Q(balance__gte=-models.F("overdraft_limit"))
+                | models.Q(is_funding=True),
+                name="accounts_user_balance_within_overdraft",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(overdraft_limit__gte=0), name="accounts_overdraft_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(daily_outflow_limit__isnull=True)
+                | models.Q(daily_outflow_limit__gte=0),
+                name="accounts_daily_outflow_limit_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(is_funding=False)
+                | models.Q(overdraft_limit=0, daily_outflow_limit__isnull=True),
+                name="accounts_funding_has_no_limits",
             ),
             models.CheckConstraint(
                 condition=models.Q(status__in=AccountStatus.values),
@@ -97,3 +118,30 @@ class AccountStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id}: {self.from_status} -> {self.to_status}"
+
+
+class AccountLimitChange(models.Model):
+    """Who changed an account's limits, when, why, and from what to what (minor units; null
+    daily limit: none); written in the same database transaction as the change."""
+
+    id = models.BigAutoField(primary_key=True)
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="limit_changes")
+    overdraft_limit = models.BigIntegerField()
+    daily_outflow_limit = models.BigIntegerField(null=True, blank=True)
+    previous_overdraft_limit = models.BigIntegerField()
+    previous_daily_outflow_limit = models.BigIntegerField(null=True, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="account_limit_changes",
+    )
+    reason = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: limits changed"

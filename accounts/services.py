@@ -1,5 +1,7 @@
 """Writes for accounts."""
 
+from decimal import Decimal
+
 from django.db import IntegrityError, transaction
 
 from accounts.exceptions import (
@@ -7,12 +9,15 @@ from accounts.exceptions import (
     AccountFrozen,
     AccountNotEmpty,
     AccountNotFound,
+    FundingAccountHasNoLimits,
     FundingAccountNotClosable,
     InvalidAccountStatus,
+    InvalidLimit,
+    LimitBelowUsage,
     NotSystemUser,
     UnknownCurrency,
 )
-from accounts.models import Account, AccountStatusChange
+from accounts.models import Account, AccountLimitChange, AccountStatusChange
 from accounts.serializers import ACCOUNT_OUTPUT
 from bankledger.core.ids import parse_id
 from bankledger.core.money import (
@@ -20,6 +25,8 @@ from bankledger.core.money import (
     currency_close_matches,
     currency_exponent,
     currency_normalize,
+    format_minor_units,
+    to_minor_units,
 )
 from bankledger.events.services import events_record
 from bankledger.events.types import NewEvent
@@ -149,4 +156,86 @@ def account_close(*, account_id: str, actor: User | None, reason: str = "") -> A
     """Close an account for good; the owner or a system user, and only at a zero balance."""
     return account_status_set(
         account_id=account_id, status=Account.Status.CLOSED, actor=actor, reason=reason
+    )
+
+
+MAX_LIMIT_MINOR_UNITS = 10**15
+# `daily_outflow_limit` not given at all (None means "no limit").
+UNCHANGED = object()
+
+
+def _limit_minor_units(field: str, amount: Decimal, currency: str) -> int:
+    minor = to_minor_units(amount, currency_exponent(currency)) if amount >= 0 else None
+    if minor is None or minor > MAX_LIMIT_MINOR_UNITS:
+        raise InvalidLimit(field, f"A non-negative {currency} amount.")
+    return minor
+
+
+def account_limits_set(
+    *,
+    account_id: str,
+    actor: User | None,
+    overdraft_limit: Decimal | None = None,
+    daily_outflow_limit=UNCHANGED,
+    reason: str = "",
+) -> Account:
+    """Set a user account's overdraft and daily outflow limits (major units; a daily limit of
+    None removes it) and record who, when, why and what they were, in one database transaction
+    with the account row locked. System users (or an operator at a shell, `actor` None) only;
+    the owner gets 403, anyone else 404. The database refuses an overdraft below what the
+    account already uses (balance - held), answered 400 `limit_below_usage`."""
+    key = parse_id(account_id, not_found=AccountNotFound)
+    with transaction.atomic():
+        account = Account.objects.select_for_update().filter(id=key).first()
+        if account is None or (
+            actor is not None and not actor.is_system and account.user_id != actor.id
+        ):
+            raise AccountNotFound()
+        if actor is not None and not actor.is_system:
+            raise NotSystemUser()
+        if account.is_funding:
+            raise FundingAccountHasNoLimits()
+        change = AccountLimitChange(
+            account=account,
+            previous_overdraft_limit=account.overdraft_limit,
+            previous_daily_outflow_limit=account.daily_outflow_limit,
+            actor=actor,
+            reason=reason,
+        )
+        if overdraft_limit is not None:
+            account.overdraft_limit = _limit_minor_units(
+                "overdraftLimit", overdraft_limit, account.currency
+            )
+        if daily_outflow_limit is not UNCHANGED:
+            account.daily_outflow_limit = (
+                None
+                if daily_outflow_limit is None
+                else _limit_minor_units("dailyOutflowLimit", daily_outflow_limit, account.currency)
+            )
+        try:
+            with transaction.atomic():
+                account.save(update_fields=["overdraft_limit", "daily_outflow_limit", "updated_at"])
+        except IntegrityError:
+            raise LimitBelowUsage() from None
+        change.overdraft_limit = account.overdraft_limit
+        change.daily_outflow_limit = account.daily_outflow_limit
+        change.save()
+        events_record(events=[_limits_event(account)])
+    return account
+
+
+def limits_render(account: Account) -> dict:
+    """The limits as the API renders them (amounts in major units)."""
+    daily = account.daily_outflow_limit
+    return {
+        "accountId": str(account.id),
+        "currency": account.currency,
+        "overdraftLimit": format_minor_units(account.overdraft_limit, account.currency),
+        "dailyOutflowLimit": None if daily is None else format_minor_units(daily, account.currency),
+    }
+
+
+def _limits_event(account: Account) -> NewEvent:
+    return NewEvent(
+        type="account.limits_changed", data=limits_render(account), audience={account.user_id}
     )

@@ -3,10 +3,13 @@
 import csv
 import json
 from collections.abc import Iterator
+from datetime import timedelta
+from decimal import Decimal
 
 from django.http import StreamingHttpResponse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -14,12 +17,15 @@ from rest_framework.response import Response
 
 from accounts.models import Account
 from accounts.selectors import account_get_owned, account_get_visible
+from accounts.services import UNCHANGED, account_limits_set, limits_render
 from bankledger.core.annotations import MetadataField
-from bankledger.core.money import format_minor_units
+from bankledger.core.money import format_minor_units, parse_amount
 from bankledger.core.pagination import TimeRangePageFilter
-from bankledger.core.schema import ErrorSerializer
+from bankledger.core.schema import ErrorSerializer, error_response
 from ledger.models import LedgerEntry
-from ledger.selectors import balance_as_of, statement_entries, statement_page
+from ledger.posting import outflow_used
+from ledger.selectors import account_held, balance_as_of, statement_entries, statement_page
+from users.scopes import SYSTEM
 
 
 class StatementEntrySerializer(serializers.Serializer):
@@ -92,6 +98,41 @@ def _csv_lines(account: Account, entries) -> Iterator[str]:
         )
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "number", "minimum": 0, "maximum": 10**13},
+            {"type": "string", "pattern": r"^(0|[1-9][0-9]{0,12})(\.[0-9]{1,4})?$"},
+        ],
+        "example": "500.00",
+    }
+)
+class LimitField(serializers.Field):
+    """A limit in major units: zero or a positive amount, as a JSON number or decimal string."""
+
+    default_error_messages = {"invalid": "Enter zero or a positive amount in major units."}
+
+    def to_internal_value(self, data):
+        if data in (0, "0") or (
+            isinstance(data, str) and data.strip("0") == "." and data[0] == "0"
+        ):
+            return Decimal(0)
+        amount = parse_amount(data)
+        if amount is None:
+            self.fail("invalid")
+        return amount
+
+
+def _limits_body(account: Account) -> dict:
+    midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    used = outflow_used([account.id]).get(account.id, 0)
+    return {
+        **limits_render(account),
+        "dailyOutflowUsed": format_minor_units(used, account.currency),
+        "dailyOutflowResetsAt": midnight + timedelta(days=1),
+    }
+
+
 # Registered under /api/accounts beside accounts.apis.AccountViewSet: the accounts app may not
 # import the ledger (imports go transactions -> ledger -> accounts).
 class AccountLedgerViewSet(viewsets.ViewSet):
@@ -99,7 +140,12 @@ class AccountLedgerViewSet(viewsets.ViewSet):
 
     lookup_url_kwarg = "account_id"
     schema_resource = "Account"
-    required_scopes = {"balance": "accounts:read", "statement": "accounts:read"}
+    required_scopes = {
+        "balance": "accounts:read",
+        "statement": "accounts:read",
+        "GET": "accounts:read",  # the limits
+        "PUT": SYSTEM,
+    }
 
     class BalanceFilterSerializer(serializers.Serializer):
         asOf = serializers.DateTimeField(
@@ -110,7 +156,28 @@ class AccountLedgerViewSet(viewsets.ViewSet):
         accountId = serializers.UUIDField()
         balance = serializers.CharField()
         currency = serializers.CharField()
+        held = serializers.CharField(
+            required=False, help_text="Pending, unexpired holds as payer (not with asOf)."
+        )
+        available = serializers.CharField(
+            required=False, help_text="balance - held + overdraftLimit (not with asOf)."
+        )
         asOf = serializers.DateTimeField(required=False)
+
+    class LimitsInputSerializer(serializers.Serializer):
+        overdraftLimit = LimitField(required=False)
+        dailyOutflowLimit = LimitField(required=False, allow_null=True)
+        reason = serializers.CharField(
+            required=False, default="", allow_blank=True, max_length=1000
+        )
+
+    class LimitsOutputSerializer(serializers.Serializer):
+        accountId = serializers.UUIDField()
+        currency = serializers.CharField()
+        overdraftLimit = serializers.CharField()
+        dailyOutflowLimit = serializers.CharField(allow_null=True)
+        dailyOutflowUsed = serializers.CharField()
+        dailyOutflowResetsAt = serializers.DateTimeField()
 
     class StatementFilterSerializer(TimeRangePageFilter):
         format = serializers.ChoiceField(
@@ -140,11 +207,48 @@ class AccountLedgerViewSet(viewsets.ViewSet):
         moment = filters.validated_data.get("asOf")
         if moment is None:
             balance = account.balance
+            held = account_held(account=account)
+            available = balance - held + account.overdraft_limit
+            body["held"] = format_minor_units(held, account.currency)
+            body["available"] = format_minor_units(available, account.currency)
         else:
             balance = balance_as_of(account=account, moment=moment)
             body["asOf"] = moment
         body["balance"] = format_minor_units(balance, account.currency)
         return Response(self.BalanceOutputSerializer(body).data)
+
+    @extend_schema(
+        methods=["GET"],
+        responses={200: LimitsOutputSerializer, 404: error_response("`account_not_found`.")},
+    )
+    @extend_schema(
+        methods=["PUT"],
+        request=LimitsInputSerializer,
+        responses={
+            200: LimitsOutputSerializer,
+            400: ErrorSerializer,
+            403: error_response("`not_system_user`: the owner may read the limits only."),
+            404: error_response("`account_not_found`."),
+        },
+    )
+    @action(detail=True, methods=["get", "put"])
+    def limits(self, request, account_id: str):
+        """An account's overdraft and daily outflow limits: the owner or a system user reads,
+        a system user sets (with a reason, kept with who and when)."""
+        if request.method == "PUT":
+            data = self.LimitsInputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            values = data.validated_data
+            account = account_limits_set(
+                account_id=account_id,
+                actor=request.user,
+                overdraft_limit=values.get("overdraftLimit"),
+                daily_outflow_limit=values.get("dailyOutflowLimit", UNCHANGED),
+                reason=values["reason"],
+            )
+        else:
+            account = account_get_visible(user=request.user, account_id=account_id)
+        return Response(self.LimitsOutputSerializer(_limits_body(account)).data)
 
     @extend_schema(
         parameters=[StatementFilterSerializer],

@@ -44,12 +44,27 @@ class TransferRefused(ApplicationError):
     `transaction` is that FAILED row, or for a batch `batch` is the FAILED batch and `index`
     the refused item; the API adds them to the response body."""
 
-    def __init__(self, message: str | None = None, *, transaction=None, batch=None, index=None):
-        super().__init__(message, extra=None if index is None else {"index": index})
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        transaction=None,
+        batch=None,
+        index=None,
+        hold=None,
+        remaining: str | None = None,
+    ):
+        extra = {} if index is None else {"index": index}
+        if remaining is not None:
+            extra["remaining"] = remaining
+        super().__init__(message, extra=extra or None)
         self.transaction = transaction
         self.batch = batch
+        self.hold = hold
 
     def note(self) -> str:
+        if self.hold is not None:
+            return f"Recorded as FAILED hold {self.hold.pk}."
         if self.batch is not None:
             return f"Nothing was posted; recorded as FAILED batch {self.batch.pk}."
         return f"Recorded as FAILED transaction {self.transaction.pk}." if self.transaction else ""
@@ -77,8 +92,39 @@ class NotReversible(TransferRefused):
     message = "Only a COMPLETED transfer that is not itself a reversal can be reversed."
 
 
+class LimitExceeded(TransferRefused):
+    """The movement would take more out of the account today (UTC) than its daily outflow
+    limit allows; the body says what `remaining` is."""
+
+    code = "limit_exceeded"
+    message = "The daily outflow limit of the account would be exceeded."
+
+
+class HoldNotPending(TransferRefused):
+    """The hold was captured, voided, expired or refused already."""
+
+    code = "hold_not_pending"
+    message = "The hold is not PENDING."
+
+
+class HoldExpired(TransferRefused):
+    """The hold reached its expiresAt: it no longer reserves anything and cannot be captured."""
+
+    code = "hold_expired"
+    message = "The hold has expired."
+
+
 REFUSALS = {
-    cls.code: cls for cls in (AccountNotActive, CurrencyMismatch, InsufficientFunds, NotReversible)
+    cls.code: cls
+    for cls in (
+        AccountNotActive,
+        CurrencyMismatch,
+        InsufficientFunds,
+        NotReversible,
+        LimitExceeded,
+        HoldNotPending,
+        HoldExpired,
+    )
 }
 
 

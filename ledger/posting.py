@@ -32,26 +32,32 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, models, transaction
+from django.db.models import Sum
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.models import Account
 from bankledger.core.errors import ApplicationError, ServiceUnavailable
-from bankledger.core.money import currency_exponent, to_minor_units
+from bankledger.core.money import currency_exponent, format_minor_units, to_minor_units
 from bankledger.events.services import events_record
 from bankledger.events.types import NewEvent
 from ledger.exceptions import (
     REFUSALS,
     AccountNotActive,
     CurrencyMismatch,
+    HoldExpired,
+    HoldNotPending,
     IdempotencyConflict,
     InsufficientFunds,
     InvalidAccounts,
     InvalidAmount,
+    LimitExceeded,
     NotAccountOwner,
     NotReversible,
     TransferRefused,
 )
-from ledger.models import LedgerEntry
+from ledger.models import Hold, LedgerEntry
+from ledger.triggers import NOW
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +93,11 @@ class Posting:
     the `transaction.*` events that are the posting's outbox. `batch_model`, when set,
     makes the legs a batch: a row of that model holds the key and the outcome (FAILED with the
     first refused leg's index, or COMPLETED), and every leg's transaction links to it in
-    order."""
+    order. `captures` is the PENDING hold a CAPTURE posts: locked, re-checked and marked
+    CAPTURED in the same database transaction, its reservation released before the payer's
+    available amount is checked. `reserves` makes the one leg a hold instead of a movement: a
+    Hold row (with `fields`) holds the key and the outcome, and nothing is posted;
+    `render_hold` renders a hold for the `hold.*` events."""
 
     model: type[models.Model]
     kind: str
@@ -100,6 +110,9 @@ class Posting:
     fingerprint: str | None = None
     render: Callable[[models.Model], dict] | None = None
     batch_model: type[models.Model] | None = None
+    captures: Hold | None = None
+    reserves: bool = False
+    render_hold: Callable[[Hold], dict] | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +122,7 @@ class Posted:
     transaction: models.Model | None
     replayed: bool
     batch: models.Model | None = None
+    hold: Hold | None = None
 
 
 @dataclass
@@ -124,14 +138,30 @@ class _Move:
     receiver_after: int = 0
 
 
+@dataclass
+class _Outcome:
+    """What the checks decided: the first refusal, its leg's index and, for `limit_exceeded`,
+    what the limit still allowed (minor units)."""
+
+    refused: type[TransferRefused] | None = None
+    index: int = 0
+    remaining: int | None = None
+
+
 def post(posting: Posting) -> Posted:
     """Write `posting` once, whatever the concurrency, or replay what its key already did.
     Raises the recorded refusal (`TransferRefused`, carrying the FAILED row) or an unrecorded
     one (unknown accounts, not the owner, an invalid amount; with the leg's `index` in a
     batch)."""
+    return _retrying(lambda: _post_once(posting))
+
+
+def _retrying(function: Callable[[], Any]) -> Any:
+    """`function()`, again after a deadlock or serialization failure, at most MAX_ATTEMPTS
+    times in all; then 503."""
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            return _post_once(posting)
+            return function()
         except OperationalError as exc:
             if not _is_retryable(exc):
                 raise
@@ -145,33 +175,56 @@ def _post_once(posting: Posting) -> Posted:
         with transaction.atomic():
             ids = {leg_id for leg in posting.legs for leg_id in (leg.from_id, leg.to_id)}
             moves = _moves(posting, _accounts_lock(sorted(ids)))
-            refused, index = _check(posting, moves)
+            outcome = _check(posting, moves)
+            refused = outcome.refused
             fingerprint = posting.fingerprint or _fingerprint(posting, moves)
-            if posting.batch_model is None:
-                record = _transaction_row(posting, moves[0], refused, fingerprint)
-            else:
-                record = _batch_row(posting, fingerprint, refused, index)
+            record = _record(posting, moves, outcome, fingerprint)
             _row_insert(record)
-            if refused is None:
+            if refused is None and posting.reserves:
+                _hold_outbox(posting, record, "hold.created")
+            elif refused is None:
                 _moves_post(posting, record, moves)
-            elif posting.batch_model is None:
+            elif posting.batch_model is None and not posting.reserves:
                 _outbox(posting, [record], moves, refused=True)
     except IntegrityError:
-        replay = record and _replay(posting, fingerprint=record.fingerprint)
+        replay = record and _replay(posting, fingerprint=record.fingerprint, moves=moves)
         if replay is None:
             raise
         return replay
     if refused is None:
         return _posted(posting, record, replayed=False)
-    if posting.batch_model is None:
-        raise refused(transaction=record)
-    raise refused(batch=record, index=index)
+    raise _refusal_of(posting, record, moves)
+
+
+def _record(posting: Posting, moves: list[_Move], outcome: _Outcome, fingerprint: str):
+    """The row that holds the key and the outcome: the transaction, the batch or the hold."""
+    if posting.batch_model is not None:
+        return _batch_row(posting, fingerprint, outcome)
+    if posting.reserves:
+        return _hold_row(posting, moves[0], outcome, fingerprint)
+    return _transaction_row(posting, moves[0], outcome, fingerprint)
+
+
+def _refusal_of(posting: Posting, record, moves: list[_Move]) -> TransferRefused:
+    """The recorded refusal as an exception, the same when it is first made and on a replay."""
+    refusal = REFUSALS[record.failure_code]
+    index = getattr(record, "failure_index", None) or 0
+    remaining = record.failure_remaining
+    if remaining is not None:
+        remaining = format_minor_units(remaining, moves[index].sender.currency)
+    if posting.batch_model is not None:
+        return refusal(record.failure_message, batch=record, index=index, remaining=remaining)
+    if posting.reserves:
+        return refusal(record.failure_message, hold=record, remaining=remaining)
+    return refusal(record.failure_message, transaction=record, remaining=remaining)
 
 
 def _posted(posting: Posting, record: models.Model, *, replayed: bool) -> Posted:
-    if posting.batch_model is None:
-        return Posted(transaction=record, replayed=replayed)
-    return Posted(transaction=None, replayed=replayed, batch=record)
+    if posting.batch_model is not None:
+        return Posted(transaction=None, replayed=replayed, batch=record)
+    if posting.reserves:
+        return Posted(transaction=None, replayed=replayed, hold=record)
+    return Posted(transaction=record, replayed=replayed)
 
 
 def _moves(posting: Posting, locked: dict[uuid.UUID, Account]) -> list[_Move]:
@@ -194,21 +247,88 @@ def _moves(posting: Posting, locked: dict[uuid.UUID, Account]) -> list[_Move]:
     return moves
 
 
-def _check(posting: Posting, moves: list[_Move]) -> tuple[type[TransferRefused] | None, int]:
+def _check(posting: Posting, moves: list[_Move]) -> _Outcome:
     """Check the legs in order against the balances the earlier legs leave (a leg may spend
-    what an earlier one credited): the first refusal and its index, or None when every leg
-    may move. Each move learns its accounts' balances after it."""
-    refusal = _reversal_refusal(posting.reverses)
+    what an earlier one credited): the first refusal and its index, or no refusal when every
+    leg may move. Each move learns its accounts' balances after it."""
+    refusal = _reversal_refusal(posting.reverses) or _capture_refusal(posting.captures)
     if refusal is not None:
-        return refusal, 0
+        return _Outcome(refusal)
+    counts = posting.kind != "REVERSAL"  # a correction is not an outflow the owner chose
+    _funds_read(moves, limits=counts)
+    if posting.captures is not None:
+        moves[0].sender.held -= posting.captures.amount  # the reservation becomes the movement
     for index, move in enumerate(moves):
         refusal = _refusal(move.sender, move.receiver, move.amount)
+        if refusal is None and counts:
+            remaining = _outflow_remaining(move.sender)
+            if remaining is not None and move.amount > remaining:
+                return _Outcome(LimitExceeded, index, remaining)
         if refusal is not None:
-            return refusal, index
+            return _Outcome(refusal, index)
+        move.sender.outflow_used += move.amount
+        if posting.reserves:
+            move.sender.held += move.amount
+            continue
         move.sender.balance -= move.amount
         move.receiver.balance += move.amount
         move.sender_after, move.receiver_after = move.sender.balance, move.receiver.balance
-    return None, 0
+    return _Outcome()
+
+
+def _now_sql() -> str:
+    """The database's clock as the hold triggers read it, for a statement with parameters."""
+    return NOW[connection.vendor].replace("%", "%%")
+
+
+def _funds_read(moves: list[_Move], *, limits: bool) -> None:
+    """On the locked rows, what each sending user account holds now (its PENDING holds not yet
+    at their expiry) and, when it has a daily outflow limit, what left it today (UTC)."""
+    senders = {move.sender.id: move.sender for move in moves if not move.sender.is_funding}
+    for account in {move.sender.id: move.sender for move in moves}.values():
+        account.held, account.outflow_used = 0, 0
+    if not senders:
+        return
+    table = Hold._meta.db_table
+    sql = (
+        f"SELECT from_account_id, SUM(amount) FROM {table}"
+        f" WHERE from_account_id IN ({', '.join(['%s'] * len(senders))})"
+        f" AND status = 'PENDING' AND expires_at > {_now_sql()} GROUP BY from_account_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_db_id(key) for key in senders])
+        for account_id, held in cursor.fetchall():
+            senders[uuid.UUID(str(account_id))].held = int(held)
+    limited = [key for key, account in senders.items() if account.daily_outflow_limit is not None]
+    if limits and limited:
+        for account_id, used in outflow_used(limited).items():
+            senders[account_id].outflow_used = used
+
+
+def outflow_used(account_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """What left each account today (UTC) through transfers, batch items and captures: what its
+    daily outflow limit counts."""
+    from django.apps import apps  # the Transaction model lives in the app above this one
+
+    model = apps.get_model("transactions", "Transaction")
+    midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    rows = (
+        model._default_manager.filter(
+            from_account_id__in=account_ids,
+            created_at__gte=midnight,
+            kind__in=["TRANSFER", "CAPTURE"],
+        )
+        .exclude(status="FAILED")
+        .values("from_account_id")
+        .annotate(total=Sum("amount"))
+    )
+    return {row["from_account_id"]: row["total"] for row in rows}
+
+
+def _outflow_remaining(account: Account) -> int | None:
+    if account.is_funding or account.daily_outflow_limit is None:
+        return None
+    return max(account.daily_outflow_limit - account.outflow_used, 0)
 
 
 def _moves_post(posting: Posting, record: models.Model, moves: list[_Move]) -> None:
@@ -219,10 +339,15 @@ def _moves_post(posting: Posting, record: models.Model, moves: list[_Move]) -> N
         for index, row in enumerate(rows):
             row.batch, row.batch_index = record, index
         _rows_insert(rows)
-    _legs_post(rows, moves)
     if posting.reverses is not None:
         _mark_reversed(posting.reverses)
+    if posting.captures is not None:
+        # Before the balances move: the hold stops counting as held when it is CAPTURED.
+        _mark_captured(posting.captures, record, moves[0].amount)
+    _legs_post(rows, moves)
     _outbox(posting, rows, moves)
+    if posting.captures is not None:
+        _hold_outbox(posting, posting.captures, "hold.captured")
 
 
 def _outbox(posting: Posting, rows: list, moves: list[_Move], *, refused: bool = False) -> None:
@@ -249,6 +374,87 @@ def _outbox(posting: Posting, rows: list, moves: list[_Move], *, refused: bool =
     events_record(events=events)
 
 
+def hold_void(
+    *, hold_id: uuid.UUID, actor: Any, idempotency_key: str, render: Callable[[Hold], dict]
+) -> tuple[Hold, bool]:
+    """Mark a PENDING hold before its expiry VOIDED (it stops counting as held), with who did
+    it under which key; the same actor and key on a voided hold is a replay (True). The row
+    lock and the conditional UPDATE decide a race with a capture or an expiry."""
+    return _retrying(lambda: _hold_void_once(hold_id, actor, idempotency_key, render))
+
+
+def _hold_void_once(hold_id, actor, idempotency_key, render) -> tuple[Hold, bool]:
+    with transaction.atomic():
+        hold = Hold.objects.select_for_update().get(id=hold_id)
+        if hold.status == Hold.Status.VOIDED and (hold.voided_by_id, hold.void_idempotency_key) == (
+            actor.id,
+            idempotency_key,
+        ):
+            return hold, True
+        refusal = _capture_refusal(hold)
+        if refusal is not None:
+            raise refusal()
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                updated = Hold.objects.filter(
+                    id=hold.id,
+                    status=Hold.Status.PENDING,
+                    expires_at__gt=RawSQL(_now_sql(), []),  # noqa: S611 (constant)
+                ).update(
+                    status=Hold.Status.VOIDED,
+                    voided_by=actor,
+                    void_idempotency_key=idempotency_key,
+                    updated_at=now,
+                )
+        except IntegrityError:
+            raise IdempotencyConflict() from None  # the key voided another hold
+        if not updated:
+            raise HoldExpired()
+        hold.refresh_from_db()
+        hold_event(hold=hold, kind="hold.voided", render=render)
+    return hold, False
+
+
+def holds_expire(*, render: Callable[[Hold], dict], limit: int = 500) -> int:
+    """Mark up to `limit` PENDING holds past their expiry EXPIRED, each with its `hold.expired`
+    event; returns how many. For display and events only: an expired hold stopped counting as
+    held at its `expiresAt` already. A capture that holds a row's lock first wins, and the row
+    is then no longer PENDING."""
+    return _retrying(lambda: _holds_expire_once(render, limit))
+
+
+def _holds_expire_once(render, limit: int) -> int:
+    with transaction.atomic():
+        due = list(
+            Hold.objects.select_for_update()
+            .filter(status=Hold.Status.PENDING, expires_at__lte=RawSQL(_now_sql(), []))  # noqa: S611
+            .order_by("expires_at", "id")[:limit]
+        )
+        if not due:
+            return 0
+        now = timezone.now()
+        Hold.objects.filter(id__in=[hold.id for hold in due]).update(
+            status=Hold.Status.EXPIRED, updated_at=now
+        )
+        for hold in due:
+            hold.status, hold.updated_at = Hold.Status.EXPIRED, now
+            hold_event(hold=hold, kind="hold.expired", render=render)
+    return len(due)
+
+
+def _hold_outbox(posting: Posting, hold: Hold, kind: str) -> None:
+    if posting.render_hold is not None:
+        hold_event(hold=hold, kind=kind, render=posting.render_hold)
+
+
+def hold_event(*, hold: Hold, kind: str, render: Callable[[Hold], dict]) -> None:
+    """A `hold.*` event, seen by the owners of both accounts."""
+    owners = Account.objects.filter(id__in=[hold.from_account_id, hold.to_account_id])
+    audience = frozenset(owners.values_list("user_id", flat=True))
+    events_record(events=[NewEvent(kind, render(hold), audience)])
+
+
 def _is_retryable(exc: OperationalError) -> bool:
     sqlstate = getattr(exc.__cause__, "sqlstate", None)
     return sqlstate in _RETRYABLE_SQLSTATES or "database is locked" in str(exc)
@@ -267,14 +473,57 @@ def _minor_units(amount: Decimal | int, currency: str) -> int:
 
 
 def _refusal(sender: Account, receiver: Account, amount: int) -> type[TransferRefused] | None:
-    """Whether this leg may move, on the locked rows as the earlier legs left them."""
+    """Whether this leg may move, on the locked rows as the earlier legs left them: a user
+    account spends at most what is available (balance - held + overdraft limit)."""
     if sender.status != Account.Status.ACTIVE or receiver.status != Account.Status.ACTIVE:
         return AccountNotActive
     if sender.currency != receiver.currency:
         return CurrencyMismatch
-    if not sender.is_funding and sender.balance < amount:
+    available = sender.balance - sender.held + sender.overdraft_limit
+    if not sender.is_funding and available < amount:
         return InsufficientFunds
     return None
+
+
+def _capture_refusal(hold: Hold | None) -> type[TransferRefused] | None:
+    """Re-read the hold under a row lock: only a PENDING hold before its expiry (by the
+    database's clock, as the triggers read it) can be captured."""
+    if hold is None:
+        return None
+    sql = (
+        f"SELECT status, expires_at > {_now_sql()} FROM {Hold._meta.db_table}"
+        f" WHERE id = %s{' FOR UPDATE' if connection.features.has_select_for_update else ''}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_db_id(hold.id)])
+        status, live = cursor.fetchone()
+    if status != Hold.Status.PENDING:
+        return HoldNotPending
+    if not live:
+        return HoldExpired
+    return None
+
+
+def _mark_captured(hold: Hold, record: models.Model, amount: int) -> None:
+    """CAPTURED, with its transaction, in one conditional statement the triggers agree with; a
+    hold that reached its expiry since it was checked (the same instant on PostgreSQL, a few
+    microseconds on SQLite) is refused unrecorded, and nothing moves."""
+    now = timezone.now()
+    updated = Hold.objects.filter(
+        id=hold.id,
+        status=Hold.Status.PENDING,
+        expires_at__gt=RawSQL(_now_sql(), []),  # noqa: S611 (constant)
+    ).update(
+        status=Hold.Status.CAPTURED, transaction=record, captured_amount=amount, updated_at=now
+    )
+    if not updated:
+        raise HoldExpired()
+    hold.status, hold.transaction, hold.captured_amount, hold.updated_at = (
+        Hold.Status.CAPTURED,
+        record,
+        amount,
+        now,
+    )
 
 
 def _reversal_refusal(original: models.Model | None) -> type[TransferRefused] | None:
@@ -295,10 +544,11 @@ def _mark_reversed(original: models.Model) -> None:
     )
 
 
-def _transaction_row(posting, move: _Move, refused, fingerprint) -> models.Model:
+def _transaction_row(posting, move: _Move, outcome: _Outcome | None, fingerprint):
     """A leg's transaction row: COMPLETED, or FAILED with the refusal's code. A batch's items
     carry no key or fingerprint of their own (the batch row holds them)."""
     Status = posting.model.Status
+    refused = outcome and outcome.refused
     in_batch = posting.batch_model is not None
     return posting.model(
         from_account=move.sender,
@@ -313,13 +563,36 @@ def _transaction_row(posting, move: _Move, refused, fingerprint) -> models.Model
         status=Status.FAILED if refused else Status.COMPLETED,
         failure_code=refused.code if refused else "",
         failure_message=refused.message if refused else "",
+        failure_remaining=outcome and outcome.remaining,
+        hold=posting.captures,
         **posting.fields,
         **move.leg.fields,
     )
 
 
-def _batch_row(posting, fingerprint: str, refused, index: int) -> models.Model:
+def _hold_row(posting, move: _Move, outcome: _Outcome, fingerprint: str) -> Hold:
+    """A hold: PENDING, or FAILED with the refusal's code (kept for its key's replay)."""
+    refused = outcome.refused
+    return Hold(
+        from_account=move.sender,
+        to_account=move.receiver,
+        amount=move.amount,
+        currency=move.sender.currency,
+        status=Hold.Status.FAILED if refused else Hold.Status.PENDING,
+        initiator=posting.initiator,
+        idempotency_key=posting.idempotency_key,
+        fingerprint=fingerprint,
+        failure_code=refused.code if refused else "",
+        failure_message=refused.message if refused else "",
+        failure_remaining=outcome.remaining,
+        **posting.fields,
+        **move.leg.fields,
+    )
+
+
+def _batch_row(posting, fingerprint: str, outcome: _Outcome) -> models.Model:
     Status = posting.batch_model.Status
+    refused, index = outcome.refused, outcome.index
     return posting.batch_model(
         initiator=posting.initiator,
         kind=posting.kind,
@@ -330,6 +603,7 @@ def _batch_row(posting, fingerprint: str, refused, index: int) -> models.Model:
         failure_code=refused.code if refused else "",
         failure_message=refused.message if refused else "",
         failure_index=index if refused else None,
+        failure_remaining=outcome.remaining,
     )
 
 
@@ -351,9 +625,9 @@ def _leg_fingerprint(move: _Move) -> str:
     return "sha256:" + hashlib.sha256(f"{plain}\n{fields}".encode()).hexdigest()
 
 
-def _replay(posting: Posting, *, fingerprint: str) -> Posted | None:
+def _replay(posting: Posting, *, fingerprint: str, moves: list[_Move]) -> Posted | None:
     """The earlier outcome for this key, or None when the key is in fact unused."""
-    holder = posting.batch_model or posting.model
+    holder = posting.batch_model or (Hold if posting.reserves else posting.model)
     existing = holder._default_manager.filter(
         initiator=posting.initiator, idempotency_key=posting.idempotency_key
     ).first()
@@ -362,10 +636,7 @@ def _replay(posting: Posting, *, fingerprint: str) -> Posted | None:
     if existing.fingerprint != fingerprint:
         raise IdempotencyConflict()
     if existing.status == existing.Status.FAILED:
-        refusal = REFUSALS[existing.failure_code]
-        if posting.batch_model is None:
-            raise refusal(existing.failure_message, transaction=existing)
-        raise refusal(existing.failure_message, batch=existing, index=existing.failure_index)
+        raise _refusal_of(posting, existing, moves)
     return _posted(posting, existing, replayed=True)
 
 
@@ -385,7 +656,9 @@ def _db_id(value) -> Any:
 _LOCKED_FIELDS = [
     field
     for field in Account._meta.concrete_fields
-    if field.name in {"id", "user", "status", "currency", "balance", "is_funding"}
+    if field.name
+    in {"id", "user", "status", "currency", "balance", "is_funding", "overdraft_limit"}
+    or field.name == "daily_outflow_limit"
 ]
 # The database driver may answer a UUID column as text (SQLite): those values are converted.
 _LOCKED_UUIDS = [

@@ -8,12 +8,13 @@ from django.apps import apps
 from django.db import connection
 from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from accounts.models import Account
 from bankledger.core.pagination import InvalidCursor, Page, cursor_decode, page_from
 from bankledger.core.replicas import lag_tolerant
 from ledger.log.verify import log_verify
-from ledger.models import LedgerEntry
+from ledger.models import Hold, LedgerEntry
 
 
 @dataclass
@@ -174,3 +175,11 @@ def statement_entries(
 def statement_page(*, entries: QuerySet[LedgerEntry], limit: int) -> Page:
     rows = list(entries[: limit + 1])
     return page_from(rows, limit=limit, position=lambda entry: {"id": entry.id})
+
+
+def account_held(*, account: Account) -> int:
+    """What the account holds now: its PENDING holds before their expiry (minor units)."""
+    total = Hold.objects.filter(
+        from_account=account, status=Hold.Status.PENDING, expires_at__gt=timezone.now()
+    ).aggregate(total=Sum("amount"))["total"]
+    return total or 0

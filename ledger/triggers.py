@@ -6,8 +6,9 @@ deliberate wipe of the whole database."""
 
 from dataclasses import dataclass
 
+from accounts.models import Account
 from bankledger.core.triggers import Refusal
-from ledger.models import Checkpoint, LedgerEntry, LogKey, LogLeaf, LogNode
+from ledger.models import Checkpoint, Hold, LedgerEntry, LogKey, LogLeaf, LogNode
 
 MESSAGE = "ledger entries are immutable"
 
@@ -22,24 +23,34 @@ IMMUTABLE = [
 ]
 
 
+# The database's clock, as both backends write it. On SQLite 'now' is one instant for a whole
+# statement, its triggers included; on PostgreSQL now() is the transaction's start. Python reads
+# expiry through the same expression (ledger.posting), so the two never disagree on a boundary.
+NOW = {"postgresql": "now()", "sqlite": "strftime('%Y-%m-%d %H:%M:%f', 'now')"}
+
+
 @dataclass(frozen=True)
-class InsertGuard(Refusal):
-    """A Refusal of INSERT whose condition may read other rows. SQLite accepts a subquery in a
-    trigger's WHEN; PostgreSQL does not, so there the condition is tested in the function."""
+class Guard(Refusal):
+    """A Refusal whose condition may read other rows and the clock (`{now}`). SQLite accepts a
+    subquery in a trigger's WHEN; PostgreSQL does not, so there the condition is tested in the
+    function."""
 
     def install_sql(self, vendor: str) -> list[str]:
+        when = self.when.replace("{now}", NOW.get(vendor, "CURRENT_TIMESTAMP"))
         if vendor != "postgresql":
-            return super().install_sql(vendor)
+            return Refusal(
+                self.name, self.table, self.event, self.message, when, self.errcode
+            ).install_sql(vendor)
         return [
             f"""CREATE OR REPLACE FUNCTION {self.name}() RETURNS trigger AS $$
             BEGIN
-                IF {self.when} THEN
+                IF {when} THEN
                     RAISE EXCEPTION '{self.message}' USING ERRCODE = '{self.errcode}';
                 END IF;
                 RETURN NEW;
             END
             $$ LANGUAGE plpgsql""",
-            f"""CREATE OR REPLACE TRIGGER {self.name} BEFORE INSERT ON {self.table}
+            f"""CREATE OR REPLACE TRIGGER {self.name} BEFORE {self.event} ON {self.table}
             FOR EACH ROW EXECUTE FUNCTION {self.name}()""",
         ]
 
@@ -59,14 +70,14 @@ LOG = [
         for model in (LogKey, LogLeaf, LogNode, Checkpoint)
         for event in ("UPDATE", "DELETE")
     ),
-    InsertGuard(
+    Guard(
         name=f"{_LEAVES}_next_position",
         table=_LEAVES,
         event="INSERT",
         message="log leaves are appended at the next position only",
         when=f"NEW.log_index <> {_NEXT_LEAF}",
     ),
-    InsertGuard(
+    Guard(
         name=f"{_CHECKPOINTS}_grows",
         table=_CHECKPOINTS,
         event="INSERT",
@@ -77,7 +88,95 @@ LOG = [
         ),
     ),
 ]
-EVERY = [*IMMUTABLE, *LOG]
+
+_HOLDS, _ACCOUNTS = Hold._meta.db_table, Account._meta.db_table
+
+
+def held_sql(account: str) -> str:
+    """What `account` (an SQL expression for its id) holds now: its PENDING holds whose expiry
+    is still ahead."""
+    return (
+        f"(SELECT COALESCE(SUM(h.amount), 0) FROM {_HOLDS} h"  # noqa: S608 (constant)
+        f" WHERE h.from_account_id = {account} AND h.status = 'PENDING'"
+        " AND h.expires_at > {now})"
+    )
+
+
+AVAILABLE_MESSAGE = "balance - held would fall below -overdraft_limit"
+_TERMS_CHANGED = " OR ".join(
+    f"OLD.{column} <> NEW.{column} OR (OLD.{column} IS NULL) <> (NEW.{column} IS NULL)"
+    for column in (
+        "amount",
+        "currency",
+        "from_account_id",
+        "to_account_id",
+        "expires_at",
+        "initiator_id",
+        "idempotency_key",
+        "reference",
+        "metadata",
+    )
+)
+
+# A user account's `balance - held` never below `-overdraft_limit`: checked when a hold is
+# written and when a balance (or the overdraft) goes down. Then a hold changes only while
+# PENDING (so it is captured, voided or expired at most once), never in its terms, is captured
+# only before and expired only from its `expires_at`, and is never deleted.
+HOLDS = [
+    Guard(
+        name="holds_within_available",
+        table=_HOLDS,
+        event="INSERT",
+        message=AVAILABLE_MESSAGE,
+        errcode="check_violation",
+        when=(
+            f"NEW.status = 'PENDING' AND EXISTS (SELECT 1 FROM {_ACCOUNTS} a"  # noqa: S608
+            " WHERE a.id = NEW.from_account_id AND NOT a.is_funding"
+            f" AND a.balance + a.overdraft_limit - NEW.amount - {held_sql('a.id')} < 0)"
+        ),
+    ),
+    Guard(
+        name="accounts_within_available",
+        table=_ACCOUNTS,
+        event="UPDATE",
+        message=AVAILABLE_MESSAGE,
+        errcode="check_violation",
+        when=(
+            "NOT NEW.is_funding AND (NEW.balance < OLD.balance"
+            " OR NEW.overdraft_limit < OLD.overdraft_limit)"
+            f" AND NEW.balance + NEW.overdraft_limit - {held_sql('NEW.id')} < 0"
+        ),
+    ),
+    Refusal(
+        name="holds_final",
+        table=_HOLDS,
+        event="UPDATE",
+        when="OLD.status <> 'PENDING'",
+        message="a hold that is no longer PENDING cannot change",
+        errcode="check_violation",
+    ),
+    Refusal(
+        name="holds_terms_immutable",
+        table=_HOLDS,
+        event="UPDATE",
+        when=_TERMS_CHANGED,
+        message="the terms of a hold are immutable",
+        errcode="check_violation",
+    ),
+    Guard(
+        name="holds_expiry",
+        table=_HOLDS,
+        event="UPDATE",
+        when=(
+            "(NEW.status = 'CAPTURED' AND OLD.expires_at <= {now})"
+            " OR (NEW.status = 'EXPIRED' AND OLD.expires_at > {now})"
+        ),
+        message="a hold is captured only before its expiry and expires only from it",
+        errcode="check_violation",
+    ),
+    Refusal(name="holds_no_delete", table=_HOLDS, event="DELETE", message="holds are kept"),
+]
+EVERY = [*IMMUTABLE, *LOG, *HOLDS]
 
 
 def install(connection) -> None:

@@ -149,7 +149,7 @@ class IdempotentWriteInput(IdempotencyKeyInput):
     metadata = MetadataField()
 
 
-def _validated(serializer_class, request) -> dict:
+def validated_input(serializer_class, request) -> dict:
     data = serializer_class(data=request.data, header_key=request.headers.get("Idempotency-Key"))
     data.is_valid(raise_exception=True)
     return data.validated_data
@@ -256,7 +256,7 @@ class TransactionViewSet(viewsets.ViewSet):
         responses={201: TransactionResultSerializer, **_WRITE_RESPONSES},
     )
     def create(self, request):
-        data = _validated(self.CreateInputSerializer, request)
+        data = validated_input(self.CreateInputSerializer, request)
         return _respond(
             lambda: transfer_create(
                 initiator=request.user,
@@ -315,7 +315,7 @@ class TransactionViewSet(viewsets.ViewSet):
     )
     @action(detail=True, methods=["post"])
     def reverse(self, request, transaction_id: str):
-        data = _validated(self.ReverseInputSerializer, request)
+        data = validated_input(self.ReverseInputSerializer, request)
         return _respond(
             lambda: transaction_reverse(
                 initiator=request.user,
@@ -345,7 +345,7 @@ class InitialFundsViewSet(viewsets.ViewSet):
         responses={201: TransactionResultSerializer, **_WRITE_RESPONSES},
     )
     def create(self, request):
-        data = _validated(self.CreateInputSerializer, request)
+        data = validated_input(self.CreateInputSerializer, request)
         return _respond(
             lambda: initial_funds_create(
                 initiator=request.user,

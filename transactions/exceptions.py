@@ -23,3 +23,19 @@ class TransactionNotFound(ApplicationError):
     status_code = 404
     code = "transaction_not_found"
     message = "Transaction not found."
+
+
+class NotAllowed(ApplicationError):
+    """The caller may see the resource but not do what they ask of it."""
+
+    status_code = 403
+    code = "not_allowed"
+    message = "You may not do this to this hold."
+
+
+class HoldNotFound(ApplicationError):
+    """No such hold, or not one the caller may see (the two are not told apart)."""
+
+    status_code = 404
+    code = "hold_not_found"
+    message = "Hold not found."

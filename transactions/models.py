@@ -6,6 +6,7 @@ from django.db.models import F, Q
 
 from accounts.models import Account
 from bankledger.core.annotations import REFERENCE_MAX_LENGTH, annotation_constraints
+from ledger.models import Hold
 
 
 class TransactionStatus(models.TextChoices):
@@ -19,6 +20,7 @@ class TransactionKind(models.TextChoices):
     TRANSFER = "TRANSFER"
     INITIAL_FUNDS = "INITIAL_FUNDS"
     REVERSAL = "REVERSAL"
+    CAPTURE = "CAPTURE"
 
 
 class BatchStatus(models.TextChoices):
@@ -49,6 +51,7 @@ class Batch(models.Model):
     failure_index = models.PositiveIntegerField(
         null=True, blank=True, help_text="The first refused item (0-based)."
     )
+    failure_remaining = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -118,6 +121,12 @@ class Transaction(models.Model):
         Batch, on_delete=models.PROTECT, null=True, blank=True, related_name="transactions"
     )
     batch_index = models.PositiveIntegerField(null=True, blank=True)
+    # A CAPTURE posts a hold: at most one that did not fail per hold (a partial unique index).
+    hold = models.ForeignKey(
+        Hold, on_delete=models.PROTECT, null=True, blank=True, related_name="captures"
+    )
+    # For a `limit_exceeded` refusal: what the daily outflow limit still allowed (minor units).
+    failure_remaining = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -142,6 +151,16 @@ class Transaction(models.Model):
                 condition=Q(kind="REVERSAL", reversal_of__isnull=False, reason__gt="")
                 | (~Q(kind="REVERSAL") & Q(reversal_of__isnull=True)),
                 name="transactions_reversal_iff_linked",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="CAPTURE", hold__isnull=False)
+                | (~Q(kind="CAPTURE") & Q(hold__isnull=True)),
+                name="transactions_capture_iff_hold",
+            ),
+            models.UniqueConstraint(
+                fields=["hold"],
+                condition=~Q(status="FAILED"),
+                name="transactions_one_capture_per_hold",
             ),
             models.UniqueConstraint(
                 fields=["reversal_of"],

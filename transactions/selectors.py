@@ -55,7 +55,8 @@ def metadata_has(key: str, value: str):
     return Exact(extracted, value)
 
 
-def _after(cursor: str) -> Q:
+def keyset_after(cursor: str) -> Q:
+    """Rows after `cursor` in (created_at, id) order, newest first."""
     position = cursor_decode(cursor, {"t", "id"})
     try:
         moment, key = datetime.fromisoformat(position["t"]), uuid.UUID(position["id"])
@@ -95,7 +96,7 @@ def transaction_list(
     if until:
         rows = rows.filter(created_at__lt=until)
     if cursor:
-        rows = rows.filter(_after(cursor))
+        rows = rows.filter(keyset_after(cursor))
     fetched = list(rows.order_by("-created_at", "-id")[: limit + 1])
     return page_from(
         fetched,

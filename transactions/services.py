@@ -19,7 +19,7 @@ from transactions.serializers import TRANSACTION_OUTPUT
 from users.models import User
 
 
-def _account_id(value: str) -> uuid.UUID:
+def account_id_parse(value: str) -> uuid.UUID:
     return parse_id(value, not_found=InvalidAccounts)
 
 
@@ -35,7 +35,7 @@ class BatchItem:
     metadata: dict[str, str] = field(default_factory=dict)
 
 
-def _labels(reference: str | None, metadata: dict[str, str] | None) -> dict:
+def labels_of(reference: str | None, metadata: dict[str, str] | None) -> dict:
     """The transaction columns a client's labels fill; none when absent, so a request without
     them means what it meant before they existed."""
     labels = {}
@@ -71,10 +71,10 @@ def transfer_create(
     metadata: dict[str, str] | None = None,
 ) -> Posted:
     """Move `amount` (major units, exact) from the caller's account to another account."""
-    from_id, to_id = _account_id(from_account_id), _account_id(to_account_id)
+    from_id, to_id = account_id_parse(from_account_id), account_id_parse(to_account_id)
     if from_id == to_id:
         raise SameAccount()
-    leg = Leg(from_id=from_id, to_id=to_id, amount=amount, fields=_labels(reference, metadata))
+    leg = Leg(from_id=from_id, to_id=to_id, amount=amount, fields=labels_of(reference, metadata))
     return _post(
         initiator=initiator,
         legs=(leg,),
@@ -110,7 +110,9 @@ def _funding_legs(*, initiator: User, items: Sequence[BatchItem]) -> tuple[Leg, 
     (opened on first use)."""
     if not initiator.is_system:
         raise NotSystemUser()
-    to_ids = [_item(index, _account_id, item.to_account_id) for index, item in enumerate(items)]
+    to_ids = [
+        _item(index, account_id_parse, item.to_account_id) for index, item in enumerate(items)
+    ]
     currencies = dict(Account.objects.filter(id__in=to_ids).values_list("id", "currency"))
     funding = {}
     legs = []
@@ -124,7 +126,7 @@ def _funding_legs(*, initiator: User, items: Sequence[BatchItem]) -> tuple[Leg, 
             ).id
         if funding[currency] == to_id:
             _item(index, _raise, SameAccount())
-        labels = _labels(item.reference, item.metadata)
+        labels = labels_of(item.reference, item.metadata)
         legs.append(Leg(from_id=funding[currency], to_id=to_id, amount=item.amount, fields=labels))
     return tuple(legs)
 
@@ -177,11 +179,11 @@ def batch_create(*, initiator: User, items: Sequence[BatchItem], idempotency_key
     A refusal is recorded as a FAILED batch with the first refused item's index."""
     legs = []
     for index, item in enumerate(items):
-        from_id = _item(index, _account_id, item.from_account_id)
-        to_id = _item(index, _account_id, item.to_account_id)
+        from_id = _item(index, account_id_parse, item.from_account_id)
+        to_id = _item(index, account_id_parse, item.to_account_id)
         if from_id == to_id:
             _item(index, _raise, SameAccount())
-        labels = _labels(item.reference, item.metadata)
+        labels = labels_of(item.reference, item.metadata)
         legs.append(Leg(from_id=from_id, to_id=to_id, amount=item.amount, fields=labels))
     return _post(
         initiator=initiator,

@@ -3,6 +3,7 @@ from django.urls import re_path
 from bankledger.core.routers import OptionalSlashRouter
 from transactions.apis import InitialFundsViewSet, TransactionViewSet
 from transactions.batch_apis import BatchViewSet
+from transactions.hold_apis import HoldViewSet
 from transactions.receipts_apis import TransactionProofApi, TransactionReceiptApi
 
 router = OptionalSlashRouter()
@@ -10,6 +11,7 @@ router.register("transactions/system/initial-funds", InitialFundsViewSet, basena
 # Before `transactions`, whose detail route would take "batch" for an id.
 router.register("transactions/batch", BatchViewSet, basename="transaction-batch")
 router.register("transactions", TransactionViewSet, basename="transaction")
+router.register("holds", HoldViewSet, basename="hold")
 
 urlpatterns = [
     *router.urls,
