@@ -72,6 +72,8 @@ def test_balance_is_a_decimal_string_in_the_currency_exponent(api, user, make_ac
         "accountId": str(inr.id),
         "balance": "1234.50",
         "currency": "INR",
+        "held": "0.00",
+        "available": "1234.50",
     }
     assert api.get(f"/api/accounts/balance/{jpy.id}").json()["balance"] == "300"
 

@@ -131,7 +131,9 @@ def test_who_may_do_what(parties, make_user, system_user):
     created = _create(payer_api, payer, payee).json()["hold"]
     base = f"/api/holds/{created['_id']}"
     assert stranger.get(base).status_code == 404
-    assert stranger.post(f"{base}/capture", {"idempotencyKey": "x"}, format="json").status_code == 404
+    assert (
+        stranger.post(f"{base}/capture", {"idempotencyKey": "x"}, format="json").status_code == 404
+    )
     assert stranger.post(f"{base}/void", {"idempotencyKey": "x"}, format="json").status_code == 404
     refused = payer_api.post(f"{base}/void", {"idempotencyKey": "x"}, format="json")
     assert refused.status_code == 403 and refused.json()["code"] == "not_allowed"
@@ -154,8 +156,15 @@ def test_a_void_key_used_on_another_hold_is_409(parties):
     payer, payee = parties
     payee_api = client_for(payee.user)
     first, second = hold(payer, payee, "10"), hold(payer, payee, "10")
-    assert payee_api.post(f"/api/holds/{first.id}/void", {"idempotencyKey": "v"}, format="json").status_code == 200
-    response = payee_api.post(f"/api/holds/{second.id}/void", {"idempotencyKey": "v"}, format="json")
+    assert (
+        payee_api.post(
+            f"/api/holds/{first.id}/void", {"idempotencyKey": "v"}, format="json"
+        ).status_code
+        == 200
+    )
+    response = payee_api.post(
+        f"/api/holds/{second.id}/void", {"idempotencyKey": "v"}, format="json"
+    )
     assert response.status_code == 409
     assert Hold.objects.get(id=second.id).status == "PENDING"
 
@@ -194,7 +203,10 @@ def test_list_newest_first_with_filters_and_cursor(api, parties, make_account, u
     assert [h["_id"] for h in page["holds"]] == [str(ids[2]), str(ids[1])]
     rest = api.get("/api/holds", {"limit": 2, "cursor": page["nextCursor"]}).json()
     assert [h["_id"] for h in rest["holds"]] == [str(ids[0])] and rest["nextCursor"] is None
-    assert len(api.get("/api/holds", {"status": "PENDING", "account": str(payer.id)}).json()["holds"]) == 3
+    assert (
+        len(api.get("/api/holds", {"status": "PENDING", "account": str(payer.id)}).json()["holds"])
+        == 3
+    )
     assert api.get("/api/holds", {"status": "VOIDED"}).json()["holds"] == []
     assert api.get("/api/holds/", {"limit": 1}).status_code == 200
     assert api.get("/api/holds/not-an-id").status_code == 404
@@ -212,5 +224,7 @@ def test_frozen_payee_refuses_create_and_capture(api, parties, system_user):
     capture = api.post(url, {"idempotencyKey": "c"}, format="json")
     assert capture.status_code == 400 and capture.json()["code"] == "account_not_active"
     account_unfreeze(account_id=str(payee.id), actor=system_user)
-    assert api.post(url, {"idempotencyKey": "c"}, format="json").json()["code"] == "account_not_active"
+    assert (
+        api.post(url, {"idempotencyKey": "c"}, format="json").json()["code"] == "account_not_active"
+    )
     assert api.post(url, {"idempotencyKey": "c3"}, format="json").status_code == 201

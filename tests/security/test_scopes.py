@@ -9,7 +9,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.test import APIClient
 
 from accounts.models import Account
+from ledger.models import Hold
 from tests.conftest import client_for
+from tests.holds.helpers import hold
 from tests.routes import api_routes
 from transactions.models import Transaction
 from users.scopes import JWT_ONLY, SCOPES
@@ -126,6 +128,47 @@ ENDPOINTS = [
         "/api/webhooks/{webhook}",
         "webhooks:write",
     ),
+    Endpoint(
+        "/api/accounts/{account_id}/limits",
+        "GET",
+        "/api/accounts/{account}/limits",
+        "accounts:read",
+    ),
+    Endpoint(
+        "/api/accounts/{account_id}/limits",
+        "PUT",
+        "/api/accounts/{account}/limits",
+        "system",
+        {"overdraftLimit": "1", "reason": "scope"},
+    ),
+    Endpoint("/api/holds", "GET", "/api/holds", "transactions:read"),
+    Endpoint(
+        "/api/holds",
+        "POST",
+        "/api/holds",
+        "holds:write",
+        {
+            "fromAccount": "{account}",
+            "toAccount": "{funding}",
+            "amount": "1",
+            "idempotencyKey": "scope",
+        },
+    ),
+    Endpoint("/api/holds/{hold_id}", "GET", "/api/holds/{hold}", "transactions:read"),
+    Endpoint(
+        "/api/holds/{hold_id}/capture",
+        "POST",
+        "/api/holds/{hold}/capture",
+        "holds:write",
+        {"idempotencyKey": "scope"},
+    ),
+    Endpoint(
+        "/api/holds/{hold_id}/void",
+        "POST",
+        "/api/holds/{hold}/void",
+        "holds:write",
+        {"idempotencyKey": "scope"},
+    ),
     Endpoint("/api/auth/logout", "POST", "/api/auth/logout", JWT_ONLY),
     Endpoint("/api/auth/keys", "GET", "/api/auth/keys", JWT_ONLY),
     Endpoint(
@@ -143,6 +186,8 @@ def _snapshot():
     return (
         list(Account.objects.order_by("id").values_list("id", "balance", "status")),
         list(Transaction.objects.order_by("id").values_list("id", "status")),
+        list(Hold.objects.order_by("id").values_list("id", "status")),
+        list(Account.objects.order_by("id").values_list("overdraft_limit", flat=True)),
     )
 
 
@@ -160,6 +205,7 @@ def targets(system_user, make_account, fund):
         "funding": Account.objects.get(user=system_user, is_funding=True).id,
         "transaction": transaction.id,
         "webhook": webhook.json()["webhook"]["_id"],
+        "hold": hold(account, Account.objects.get(user=system_user, is_funding=True), "1").id,
     }
 
 

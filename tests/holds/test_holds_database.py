@@ -1,0 +1,91 @@
+"""The database itself holds the rules, even against raw SQL: no hold or balance change beyond
+what is available (balance - held + overdraft), a hold changes only while PENDING (captured or
+voided at most once), never in its terms, and is never deleted; one capture per hold."""
+
+import pytest
+from django.db import IntegrityError, InternalError, connection, transaction
+
+from accounts.models import Account
+from ledger.models import Hold
+from tests.holds.helpers import hold
+from tests.transactions.helpers import transfer
+from transactions.hold_services import hold_capture
+
+pytestmark = pytest.mark.django_db(transaction=True)
+REFUSED = (IntegrityError, InternalError)
+
+
+@pytest.fixture
+def parties(user, make_user, make_account, fund):
+    payer, payee = make_account(user), make_account(make_user())
+    fund(payer, "100")
+    return payer, payee
+
+
+def _sql(statement, params):
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+def _db(value):
+    return Account._meta.pk.get_db_prep_value(value, connection)
+
+
+def test_a_balance_below_available_is_refused_by_raw_sql(parties):
+    payer, payee = parties
+    hold(payer, payee, "60")
+    with pytest.raises(REFUSED):
+        _sql("UPDATE accounts_account SET balance = 5000 WHERE id = %s", [_db(payer.id)])
+    assert Account.objects.get(id=payer.id).balance == 10000
+    Account.objects.filter(id=payer.id).update(overdraft_limit=1000)
+    _sql("UPDATE accounts_account SET balance = 5000 WHERE id = %s", [_db(payer.id)])
+    with pytest.raises(REFUSED):
+        _sql("UPDATE accounts_account SET balance = 4999 WHERE id = %s", [_db(payer.id)])
+
+
+def test_a_hold_beyond_available_is_refused_by_raw_sql(parties):
+    payer, payee = parties
+    existing = hold(payer, payee, "60")
+    with pytest.raises(REFUSED):
+        _sql(
+            "INSERT INTO ledger_hold (id, from_account_id, to_account_id, amount, currency,"
+            " status, expires_at, expires_in, initiator_id, idempotency_key, fingerprint,"
+            " failure_code, failure_message, metadata, created_at, updated_at)"
+            " SELECT %s, from_account_id, to_account_id, 4001, currency, 'PENDING', expires_at,"
+            " expires_in, initiator_id, 'raw', 'x', '', '', metadata, created_at, updated_at"
+            " FROM ledger_hold WHERE id = %s",
+            [_db(__import__("uuid").uuid4()), _db(existing.id)],
+        )
+    assert Hold.objects.count() == 1
+
+
+def test_a_second_capture_and_any_change_after_it_are_refused(parties):
+    payer, payee = parties
+    pending = hold(payer, payee, "30")
+    hold_capture(initiator=payee.user, hold_id=str(pending.id), idempotency_key="c")
+    with pytest.raises(REFUSED):
+        _sql("UPDATE ledger_hold SET status = 'VOIDED' WHERE id = %s", [_db(pending.id)])
+    with pytest.raises(REFUSED):
+        _sql("UPDATE ledger_hold SET captured_amount = 1 WHERE id = %s", [_db(pending.id)])
+    with pytest.raises(REFUSED):
+        _sql("DELETE FROM ledger_hold WHERE id = %s", [_db(pending.id)])
+    # A second capture transaction linked to the same hold.
+    capture = pending.captures.get()
+    with pytest.raises(REFUSED):
+        _sql(
+            "UPDATE transactions_transaction SET hold_id = %s WHERE id = %s",
+            [_db(pending.id), _db(transfer(payer, payee, "1").id)],
+        )
+    assert Hold.objects.get(id=pending.id).transaction_id == capture.id
+
+
+def test_terms_of_a_pending_hold_cannot_change_and_captured_needs_its_transaction(parties):
+    payer, payee = parties
+    pending = hold(payer, payee, "30")
+    with pytest.raises(REFUSED):
+        _sql("UPDATE ledger_hold SET amount = 1 WHERE id = %s", [_db(pending.id)])
+    with pytest.raises(REFUSED):
+        _sql("UPDATE ledger_hold SET status = 'CAPTURED' WHERE id = %s", [_db(pending.id)])
+    with pytest.raises(REFUSED):
+        _sql("UPDATE ledger_hold SET status = 'EXPIRED' WHERE id = %s", [_db(pending.id)])
+    assert Hold.objects.get(id=pending.id).status == "PENDING"
