@@ -86,3 +86,11 @@ class InvalidLimit(ApplicationError):
 
     def __init__(self, field: str, problem: str):
         super().__init__(extra={"errors": {field: [problem]}})
+
+
+class AccountHasPendingHolds(ApplicationError):
+    """A hold on the account (as payer or payee) is still PENDING before its expiry: it must be
+    captured, voided or expire first."""
+
+    code = "account_has_pending_holds"
+    message = "The account has pending holds; capture, void or let them expire first."

@@ -3,10 +3,12 @@
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from accounts.exceptions import (
     AccountClosed,
     AccountFrozen,
+    AccountHasPendingHolds,
     AccountNotEmpty,
     AccountNotFound,
     FundingAccountHasNoLimits,
@@ -94,6 +96,14 @@ def _may_change_status(*, account: Account, status: str, actor: User | None) -> 
         raise AccountFrozen()
 
 
+def _pending_holds(account: Account) -> bool:
+    """Whether a hold on the account (either side) still reserves money: a payments API does
+    not let an authorization outlive the account it was given on or for."""
+    now = timezone.now()
+    live = {"status": "PENDING", "expires_at__gt": now}
+    return account.holds.filter(**live).exists() or account.incoming_holds.filter(**live).exists()
+
+
 # The event a move to each status writes (out of FROZEN to ACTIVE is the only way to ACTIVE).
 _STATUS_EVENTS = {
     Account.Status.FROZEN: "account.frozen",
@@ -125,6 +135,8 @@ def account_status_set(
                 raise FundingAccountNotClosable()
             if account.balance != 0:
                 raise AccountNotEmpty()
+            if _pending_holds(account):
+                raise AccountHasPendingHolds()
         AccountStatusChange.objects.create(
             account=account,
             from_status=account.status,

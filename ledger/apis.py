@@ -9,7 +9,12 @@ from decimal import Decimal
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiExample,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -164,6 +169,19 @@ class AccountLedgerViewSet(viewsets.ViewSet):
         )
         asOf = serializers.DateTimeField(required=False)
 
+    @extend_schema_serializer(
+        examples=[
+            OpenApiExample(
+                "tier 2",
+                value={
+                    "overdraftLimit": "500.00",
+                    "dailyOutflowLimit": "10000.00",
+                    "reason": "KYC tier 2",
+                },
+                request_only=True,
+            )
+        ]
+    )
     class LimitsInputSerializer(serializers.Serializer):
         overdraftLimit = LimitField(required=False)
         dailyOutflowLimit = LimitField(required=False, allow_null=True)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.apps import apps
 from django.db import connection
-from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -25,6 +25,7 @@ class LedgerReport:
     unbalanced_transactions: list[str] = field(default_factory=list)
     nonzero_currencies: list[str] = field(default_factory=list)
     incomplete_batches: list[str] = field(default_factory=list)
+    hold_problems: list[str] = field(default_factory=list)
     log_leaves: int = 0
     log_checkpoint_size: int = 0
     log_mismatches: list[str] = field(default_factory=list)
@@ -36,6 +37,7 @@ class LedgerReport:
             or self.unbalanced_transactions
             or self.nonzero_currencies
             or self.incomplete_batches
+            or self.hold_problems
             or self.log_mismatches
         )
 
@@ -97,6 +99,7 @@ def ledger_verify(*, limit: int = 50) -> LedgerReport:
     totals = Account.objects.values("currency").annotate(total=Sum("balance")).exclude(total=0)
     report.nonzero_currencies = [f"{row['currency']}: {row['total']}" for row in totals]
     report.incomplete_batches = _incomplete_batches(limit)
+    report.hold_problems = _hold_problems(limit)
     log = log_verify(limit=limit)
     report.log_leaves, report.log_checkpoint_size = log.leaves, log.checkpoint_size
     report.log_mismatches = log.problems
@@ -183,3 +186,46 @@ def account_held(*, account: Account) -> int:
         from_account=account, status=Hold.Status.PENDING, expires_at__gt=timezone.now()
     ).aggregate(total=Sum("amount"))["total"]
     return total or 0
+
+
+def _hold_problems(limit: int) -> list[str]:
+    """Every CAPTURED hold has exactly one capture that did not fail, of its captured amount
+    (at most the hold's), between its accounts, and is linked to it; no capture posts a hold
+    that is not CAPTURED; and no user account's balance - held (its live PENDING holds: what it
+    holds is computed from the hold rows, never cached) is below -overdraft_limit."""
+    Transaction = apps.get_model("transactions", "Transaction")
+    captures = Transaction.objects.filter(kind="CAPTURE").exclude(status="FAILED")
+    problems = []
+    counted = captures.values("hold_id").annotate(n=Count("id")).filter(n__gt=1)
+    problems += [f"hold {row['hold_id']}: {row['n']} captures" for row in counted[:limit]]
+    orphans = captures.exclude(hold__status=Hold.Status.CAPTURED).values_list("id", "hold_id")
+    problems += [
+        f"capture {tx} of hold {hold} that is not CAPTURED" for tx, hold in orphans[:limit]
+    ]
+    captured = Hold.objects.filter(status=Hold.Status.CAPTURED).select_related("transaction")
+    wrong = captured.exclude(
+        transaction__hold=F("id"),
+        transaction__amount=F("captured_amount"),
+        transaction__from_account=F("from_account"),
+        transaction__to_account=F("to_account"),
+        transaction__kind="CAPTURE",
+        transaction__status__in=["COMPLETED", "REVERSED"],
+    ).values_list("id", flat=True)
+    problems += [f"hold {hold}: its capture does not match it" for hold in wrong[:limit]]
+    live = Hold.objects.filter(
+        from_account=OuterRef("id"), status=Hold.Status.PENDING, expires_at__gt=timezone.now()
+    )
+    held = Coalesce(
+        Subquery(live.values("from_account").annotate(t=Sum("amount")).values("t")), Value(0)
+    )
+    overdrawn = (
+        Account.objects.filter(is_funding=False)
+        .annotate(held=held)
+        .filter(balance__lt=F("held") - F("overdraft_limit"))
+        .values_list("id", "balance", "held", "overdraft_limit")
+    )
+    problems += [
+        f"account {id_}: balance {balance} - held {held_} below -overdraft {overdraft}"
+        for id_, balance, held_, overdraft in overdrawn[:limit]
+    ]
+    return problems[:limit]

@@ -75,11 +75,11 @@ class AccountIdField(serializers.CharField):
 
 # Realistic request bodies for the schema's examples (Swagger's "Try it out" starts from them);
 # tests/bankledger/test_schema_examples.py sends each one.
-_PAYER = "3f1c2a4e-8b7d-4e6f-9a1b-2c3d4e5f6a7b"
-_PAYEE = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+EXAMPLE_PAYER = "3f1c2a4e-8b7d-4e6f-9a1b-2c3d4e5f6a7b"
+EXAMPLE_PAYEE = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
 
 
-def _example(name: str, value: dict) -> OpenApiExample:
+def request_example(name: str, value: dict) -> OpenApiExample:
     return OpenApiExample(name, value=value, request_only=True)
 
 
@@ -209,11 +209,11 @@ class TransactionViewSet(viewsets.ViewSet):
 
     @extend_schema_serializer(
         examples=[
-            _example(
+            request_example(
                 "transfer",
                 {
-                    "fromAccount": _PAYER,
-                    "toAccount": _PAYEE,
+                    "fromAccount": EXAMPLE_PAYER,
+                    "toAccount": EXAMPLE_PAYEE,
                     "amount": "500.50",
                     "idempotencyKey": "order-1042",
                 },
@@ -245,7 +245,9 @@ class TransactionViewSet(viewsets.ViewSet):
 
     @extend_schema_serializer(
         examples=[
-            _example("refund", {"idempotencyKey": "refund-1042", "reason": "Customer refund"})
+            request_example(
+                "refund", {"idempotencyKey": "refund-1042", "reason": "Customer refund"}
+            )
         ]
     )
     class ReverseInputSerializer(IdempotencyKeyInput):
@@ -334,7 +336,10 @@ class InitialFundsViewSet(viewsets.ViewSet):
 
     @extend_schema_serializer(
         examples=[
-            _example("seed", {"toAccount": _PAYEE, "amount": "1000.00", "idempotencyKey": "seed-1"})
+            request_example(
+                "seed",
+                {"toAccount": EXAMPLE_PAYEE, "amount": "1000.00", "idempotencyKey": "seed-1"},
+            )
         ]
     )
     class CreateInputSerializer(IdempotentWriteInput):

@@ -7,7 +7,13 @@ from rest_framework.response import Response
 from bankledger.core.annotations import MetadataField, ReferenceField
 from bankledger.core.schema import ErrorSerializer, error_response
 from ledger.exceptions import TransferRefused
-from transactions.apis import _PAYEE, _PAYER, AmountField, IdempotencyKeyInput, _example
+from transactions.apis import (
+    EXAMPLE_PAYEE,
+    EXAMPLE_PAYER,
+    AmountField,
+    IdempotencyKeyInput,
+    request_example,
+)
 from transactions.models import Batch
 from transactions.serializers import TRANSACTION_OUTPUT, TransactionOutputSerializer
 from transactions.services import BatchItem, batch_create
@@ -68,15 +74,19 @@ class BatchViewSet(viewsets.ViewSet):
 
     @extend_schema_serializer(
         examples=[
-            _example(
+            request_example(
                 "payroll",
                 {
                     "idempotencyKey": "payroll-2026-11",
                     "transfers": [
-                        {"fromAccount": _PAYER, "toAccount": _PAYEE, "amount": "1200.00"},
                         {
-                            "fromAccount": _PAYER,
-                            "toAccount": _PAYEE,
+                            "fromAccount": EXAMPLE_PAYER,
+                            "toAccount": EXAMPLE_PAYEE,
+                            "amount": "1200.00",
+                        },
+                        {
+                            "fromAccount": EXAMPLE_PAYER,
+                            "toAccount": EXAMPLE_PAYEE,
                             "amount": "45.50",
                             "reference": "fee-2026-11",
                             "metadata": {"kind": "fee"},

@@ -11,10 +11,13 @@ from bankledger.core.schema import ErrorSerializer, error_response
 from ledger.exceptions import TransferRefused
 from ledger.models import Hold
 from transactions.apis import (
+    EXAMPLE_PAYEE,
+    EXAMPLE_PAYER,
     AccountIdField,
     AmountField,
     IdempotencyKeyInput,
     IdempotentWriteInput,
+    request_example,
     validated_input,
 )
 from transactions.hold_selectors import hold_get, hold_list
@@ -76,7 +79,22 @@ class HoldViewSet(viewsets.ViewSet):
         "retrieve": "transactions:read",
     }
 
-    @extend_schema_serializer(component_name="HoldCreateInput")
+    @extend_schema_serializer(
+        component_name="HoldCreateInput",
+        examples=[
+            request_example(
+                "authorize",
+                {
+                    "fromAccount": EXAMPLE_PAYER,
+                    "toAccount": EXAMPLE_PAYEE,
+                    "amount": "250.00",
+                    "idempotencyKey": "auth-1042",
+                    "expiresIn": 86400,
+                    "reference": "order-1042",
+                },
+            )
+        ],
+    )
     class CreateInputSerializer(IdempotentWriteInput):
         fromAccount = AccountIdField()
         toAccount = AccountIdField()
@@ -88,11 +106,17 @@ class HoldViewSet(viewsets.ViewSet):
             help_text="Seconds until the hold expires (1 to 30 days; default 7 days).",
         )
 
-    @extend_schema_serializer(component_name="HoldCaptureInput")
+    @extend_schema_serializer(
+        component_name="HoldCaptureInput",
+        examples=[request_example("partial", {"idempotencyKey": "cap-1042", "amount": "200.00"})],
+    )
     class CaptureInputSerializer(IdempotencyKeyInput):
         amount = AmountField(required=False, help_text="Default: the whole hold.")
 
-    @extend_schema_serializer(component_name="HoldVoidInput")
+    @extend_schema_serializer(
+        component_name="HoldVoidInput",
+        examples=[request_example("release", {"idempotencyKey": "void-1042"})],
+    )
     class VoidInputSerializer(IdempotencyKeyInput):
         pass
 

@@ -6,7 +6,9 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
+from accounts.models import Account
 from tests.conftest import client_for
+from tests.holds.helpers import hold
 from users.passwords import password_rules
 
 
@@ -35,6 +37,9 @@ def test_every_example_passes_validation(schema, system_user, make_account, fund
     anonymous, system = APIClient(), client_for(system_user)
     account = make_account(system_user)
     ids = {"account_id": account.id, "transaction_id": fund(account, "5.00").id}
+    funding = Account.objects.get(user=system_user, is_funding=True)
+    fund(account, "500")
+    ids["hold_id"] = hold(account, funding, "500").id
     # Register before logging in: the login example is the registered user.
     for method, path, content in sorted(_bodies(schema), key=lambda b: "login" in b[1]):
         client = anonymous if path.startswith("/api/auth/") else system

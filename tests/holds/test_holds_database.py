@@ -89,3 +89,22 @@ def test_terms_of_a_pending_hold_cannot_change_and_captured_needs_its_transactio
     with pytest.raises(REFUSED):
         _sql("UPDATE ledger_hold SET status = 'EXPIRED' WHERE id = %s", [_db(pending.id)])
     assert Hold.objects.get(id=pending.id).status == "PENDING"
+
+
+def test_verify_ledger_finds_a_capture_that_does_not_match_its_hold(parties):
+    from ledger.selectors import ledger_verify
+
+    payer, payee = parties
+    pending = hold(payer, payee, "30")
+    hold_capture(initiator=payee.user, hold_id=str(pending.id), idempotency_key="c")
+    assert ledger_verify().ok
+    from ledger import triggers
+
+    rule = next(r for r in triggers.HOLDS if r.name == "holds_final")
+    rule.uninstall(connection)
+    try:
+        _sql("UPDATE ledger_hold SET captured_amount = 1 WHERE id = %s", [_db(pending.id)])
+    finally:
+        rule.install(connection)
+    report = ledger_verify()
+    assert not report.ok and f"hold {pending.id}" in report.hold_problems[0]

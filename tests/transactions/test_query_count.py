@@ -21,8 +21,9 @@ def test_queries_per_transfer_request(user, make_account, fund, settings):
     statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
     # the user with its token's revocation; the rate-limit counter (one upsert, outside the
     # money transaction; none with Redis counters); then one database transaction: lock both
-    # accounts, sum what the sender holds (its live holds), insert the transaction, insert both entries, update both balances, enqueue
-    # the notice emails' task (an outbox row, committed with the transfer or not at all).
+    # accounts, sum what the sender holds (its live holds), insert the transaction, insert
+    # both entries, update both balances, enqueue the notice emails' task (an outbox row,
+    # committed with the transfer or not at all).
     expected = [
         "SELECT",
         "INSERT",

@@ -31,6 +31,7 @@ class Command(BaseCommand):
             ("Unbalanced transactions", report.unbalanced_transactions),
             ("Currencies whose balances do not sum to zero", report.nonzero_currencies),
             ("Batches that are not all or nothing", report.incomplete_batches),
+            ("Holds that do not match their captures or limits", report.hold_problems),
             ("The public log no longer matches the ledger", report.log_mismatches),
         ]
         for title, rows in problems:
