@@ -1,12 +1,21 @@
 import uuid
+from decimal import Decimal, InvalidOperation
+from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
-from django.db.models import Q
+from django.db.models import Q, Sum
+from django.utils import timezone
 
-from accounts.models import Account, AccountStatusChange
-from accounts.services import account_close, account_freeze, account_unfreeze
+from accounts.models import Account, AccountLimitChange, AccountStatusChange
+from accounts.services import (
+    UNCHANGED,
+    account_close,
+    account_freeze,
+    account_limits_set,
+    account_unfreeze,
+)
 from bankledger.core.admin_mixins import (
     SearchByIdMixin,
     StaffBrowseOnlyMixin,
@@ -24,6 +33,10 @@ _FIELDS = (
     "status",
     "currency",
     "balance_display",
+    "held_display",
+    "available_display",
+    "overdraft_display",
+    "daily_outflow_display",
     "is_funding",
     "created_at",
     "updated_at",
@@ -37,6 +50,13 @@ def account_label(account: Account) -> str:
         f"{format_money(account.balance, account.currency)} · {short_id(account.pk)}"
     )
     return label if account.status == Account.Status.ACTIVE else f"{label} · {account.status}"
+
+
+def _held(account: Account) -> int:
+    """Its live PENDING holds as payer (the Hold model is the ledger's, above this app: read
+    through the reverse relation)."""
+    live = account.holds.filter(status="PENDING", expires_at__gt=timezone.now())
+    return live.aggregate(total=Sum("amount"))["total"] or 0
 
 
 class AccountFilter(admin.SimpleListFilter):
@@ -71,9 +91,33 @@ class AccountFilter(admin.SimpleListFilter):
 
 
 class StatusActionForm(ActionForm):
-    """The action bar, plus the reason recorded with a freeze, unfreeze or close."""
+    """The action bar, plus the reason recorded with a freeze, unfreeze, close or change of
+    limits, and the limits themselves (major units; empty: unchanged; "none": no daily limit)."""
 
     reason = forms.CharField(required=False, max_length=500, label="Reason")
+    overdraft_limit = forms.DecimalField(
+        required=False, min_value=0, decimal_places=4, label="Overdraft limit"
+    )
+    daily_outflow_limit = forms.CharField(
+        required=False, max_length=20, label="Daily outflow limit (or none)"
+    )
+
+
+class LimitChangeInline(StaffBrowseOnlyMixin, admin.TabularInline):
+    model = AccountLimitChange
+    fields = (
+        "created_at",
+        "previous_overdraft_limit",
+        "overdraft_limit",
+        "previous_daily_outflow_limit",
+        "daily_outflow_limit",
+        "actor",
+        "reason",
+    )
+    readonly_fields = fields
+    ordering = ("-id",)
+    extra = 0
+    verbose_name = "limit change (minor units)"
 
 
 class StatusChangeInline(StaffBrowseOnlyMixin, admin.TabularInline):
@@ -104,9 +148,9 @@ class AccountAdmin(SearchByIdMixin, StaffBrowseOnlyMixin, admin.ModelAdmin):
     ordering = ("-created_at",)
     fields = _FIELDS
     readonly_fields = _FIELDS
-    inlines = (StatusChangeInline,)
+    inlines = (StatusChangeInline, LimitChangeInline)
     action_form = StatusActionForm
-    actions = ("freeze", "unfreeze", "close")
+    actions = ("freeze", "unfreeze", "close", "set_limits")
 
     @admin.display(description="id", ordering="id")
     def short_id(self, account: Account):
@@ -119,6 +163,25 @@ class AccountAdmin(SearchByIdMixin, StaffBrowseOnlyMixin, admin.ModelAdmin):
     @admin.display(description="balance", ordering="balance")
     def balance_display(self, account: Account):
         return money_html(account.balance, account.currency)
+
+    @admin.display(description="held")
+    def held_display(self, account: Account):
+        return money_html(_held(account), account.currency)
+
+    @admin.display(description="available")
+    def available_display(self, account: Account):
+        available = account.balance - _held(account) + account.overdraft_limit
+        return money_html(available, account.currency)
+
+    @admin.display(description="overdraft limit")
+    def overdraft_display(self, account: Account):
+        return money_html(account.overdraft_limit, account.currency)
+
+    @admin.display(description="daily outflow limit")
+    def daily_outflow_display(self, account: Account):
+        if account.daily_outflow_limit is None:
+            return "none"
+        return money_html(account.daily_outflow_limit, account.currency)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "can_post_funds": is_system_user(request.user)}
@@ -152,6 +215,23 @@ class AccountAdmin(SearchByIdMixin, StaffBrowseOnlyMixin, admin.ModelAdmin):
     @admin.action(description="Close selected accounts (zero balance only)", permissions=["status"])
     def close(self, request, queryset):
         self._change_status(request, queryset, account_close, "Closed")
+
+    @admin.action(description="Set limits of selected accounts", permissions=["status"])
+    def set_limits(self, request, queryset):
+        form = StatusActionForm(request.POST)
+        form.is_valid()
+        data = getattr(form, "cleaned_data", {})
+        overdraft = data.get("overdraft_limit")
+        daily = (data.get("daily_outflow_limit") or "").strip()
+        try:
+            daily_value = UNCHANGED if not daily else None if daily == "none" else Decimal(daily)
+        except InvalidOperation:
+            self.message_user(request, "Daily outflow limit: an amount or none.", messages.ERROR)
+            return
+        service = partial(
+            account_limits_set, overdraft_limit=overdraft, daily_outflow_limit=daily_value
+        )
+        self._change_status(request, queryset, service, "Limits set")
 
 
 @admin.register(AccountStatusChange)

@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from accounts.admin import AccountFilter
 from bankledger.core.admin_mixins import (
@@ -9,7 +9,10 @@ from bankledger.core.admin_mixins import (
     money_html,
 )
 from bankledger.core.annotations import METADATA_KEY
+from bankledger.core.errors import ApplicationError, error_line
+from ledger.models import Hold
 from transactions.admin_funding import InitialFundsPageMixin
+from transactions.hold_services import hold_void_by
 from transactions.models import Batch, Transaction
 from transactions.selectors import metadata_has
 
@@ -28,6 +31,7 @@ _FIELDS = (
     "metadata",
     "batch",
     "batch_index",
+    "hold",
     "failure_code",
     "failure_message",
     "created_at",
@@ -170,3 +174,86 @@ class BatchAdmin(SearchByIdMixin, StaffBrowseOnlyMixin, admin.ModelAdmin):
     @admin.display(description="id", ordering="id")
     def short_id(self, batch: Batch):
         return id_html(batch.pk)
+
+
+_HOLD_FIELDS = (
+    "id",
+    "status",
+    "from_account",
+    "to_account",
+    "amount_display",
+    "captured_amount",
+    "expires_at",
+    "transaction",
+    "initiator",
+    "idempotency_key",
+    "reference",
+    "metadata",
+    "voided_by",
+    "failure_code",
+    "failure_message",
+    "created_at",
+    "updated_at",
+)
+
+
+class HoldAccountFilter(AccountFilter):
+    account_fields = ("from_account", "to_account")
+
+
+@admin.register(Hold)
+class HoldAdmin(SearchByIdMixin, StaffBrowseOnlyMixin, admin.ModelAdmin):
+    """Holds, read-only for staff; system users void PENDING ones through the same service as
+    `POST /api/holds/:id/void` (the selected hold's id and the admin user make its key)."""
+
+    list_display = (
+        "short_id",
+        "created_at",
+        "status",
+        "from_display",
+        "to_display",
+        "amount_display",
+        "expires_at",
+        "reference",
+    )
+    list_filter = (HoldAccountFilter, "status", "created_at")
+    search_fields = ("=idempotency_key", "=reference")
+    id_search_fields = ("id", "from_account_id", "to_account_id")
+    ordering = ("-created_at",)
+    fields = _HOLD_FIELDS
+    readonly_fields = _HOLD_FIELDS
+    actions = ("void",)
+
+    @admin.display(description="id", ordering="id")
+    def short_id(self, hold: Hold):
+        return id_html(hold.pk)
+
+    @admin.display(description="from", ordering="from_account_id")
+    def from_display(self, hold: Hold):
+        return id_html(hold.from_account_id, link_to="accounts_account")
+
+    @admin.display(description="to", ordering="to_account_id")
+    def to_display(self, hold: Hold):
+        return id_html(hold.to_account_id, link_to="accounts_account")
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_display(self, hold: Hold):
+        return money_html(hold.amount, hold.currency)
+
+    def has_void_permission(self, request) -> bool:
+        return is_system_user(request.user)
+
+    @admin.action(description="Void selected holds", permissions=["void"])
+    def void(self, request, queryset):
+        voided = 0
+        for hold_id in queryset.values_list("id", flat=True):
+            try:
+                hold_void_by(
+                    initiator=request.user, hold_id=str(hold_id), idempotency_key=f"admin-{hold_id}"
+                )
+            except ApplicationError as refusal:
+                self.message_user(request, f"{hold_id}: {error_line(refusal)}", messages.ERROR)
+            else:
+                voided += 1
+        if voided:
+            self.message_user(request, f"Voided: {voided} hold(s).", messages.SUCCESS)

@@ -18,6 +18,7 @@ CHANGELISTS = [
     "/admin/users/user/",
     "/admin/accounts/account/",
     "/admin/accounts/accountstatuschange/",
+    "/admin/ledger/hold/",
     "/admin/transactions/transaction/",
     "/admin/ledger/ledgerentry/",
     "/admin/users/apikey/",
