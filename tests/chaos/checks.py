@@ -17,7 +17,7 @@ def verify(outcomes: list[Outcome], seeded: dict[str, int], env: dict) -> dict:
     from django.db.models import Count, Q
 
     from accounts.models import Account
-    from ledger.models import LedgerEntry
+    from ledger.models import Hold, LedgerEntry
     from transactions.models import Transaction
 
     lost, duplicated, wrong = [], [], []
@@ -31,8 +31,11 @@ def verify(outcomes: list[Outcome], seeded: dict[str, int], env: dict) -> dict:
             debits=Count("id", filter=Q(type="DEBIT")), credits=Count("id", filter=Q(type="CREDIT"))
         )
     }
+    holds = _holds_verify(outcomes, Hold, Transaction, legs)
     sent_keys = set()
     for outcome in outcomes:
+        if outcome.operation != "transfer":
+            continue
         sent_keys.add((outcome.user_id, outcome.key))
         row = by_key.get((outcome.user_id, outcome.key))
         moved = legs.get(row.id) if row else None
@@ -56,7 +59,7 @@ def verify(outcomes: list[Outcome], seeded: dict[str, int], env: dict) -> dict:
     # behind their backs shows here even if it escaped the per-key checks above.
     expected = Counter()
     for outcome in outcomes:
-        if outcome.status in (200, 201):
+        if outcome.status in (200, 201) and outcome.operation != "hold":
             expected[outcome.sender] -= outcome.minor
             expected[outcome.receiver] += outcome.minor
     drifted = [
@@ -68,12 +71,62 @@ def verify(outcomes: list[Outcome], seeded: dict[str, int], env: dict) -> dict:
         [PYTHON, "manage.py", "verify_ledger"], cwd=ROOT, env=env, capture_output=True, text=True
     )
     return {
+        **holds,
         "lost": lost,
         "duplicated": duplicated,
         "wrong": wrong,
         "negative": negative,
         "drifted": drifted,
         "verify_ledger": (ledger.returncode, (ledger.stdout + ledger.stderr).strip()),
+    }
+
+
+def _holds_verify(outcomes: list[Outcome], Hold, Transaction, legs: dict) -> dict:
+    """Holds and captures: every acknowledged hold exists for its key; every acknowledged
+    capture is exactly one COMPLETED CAPTURE of its amount with its two legs, and its hold is
+    CAPTURED with it; a refused capture moved nothing; no hold is captured twice and no
+    CAPTURED hold lacks its transaction."""
+    from django.db.models import Count, Q
+
+    captures = {
+        (str(t.initiator_id), t.idempotency_key): t
+        for t in Transaction.objects.filter(kind=Transaction.Kind.CAPTURE)
+    }
+    placed = {(str(h.initiator_id), h.idempotency_key): h for h in Hold.objects.all()}
+    lost, wrong = [], []
+    for outcome in outcomes:
+        key = (outcome.user_id, outcome.key)
+        if outcome.operation == "hold" and outcome.status in (200, 201):
+            hold = placed.get(key)
+            if hold is None or hold.amount != outcome.minor:
+                lost.append(outcome.key)
+        if outcome.operation != "capture":
+            continue
+        row = captures.get(key)
+        moved = legs.get(row.id) if row else None
+        if outcome.status in (200, 201):
+            if row is None or row.status != "COMPLETED" or row.amount != outcome.minor:
+                lost.append(outcome.key)
+            elif (
+                moved is None
+                or (moved["debits"], moved["credits"]) != (1, 1)
+                or Hold.objects.get(id=row.hold_id).transaction_id != row.id
+            ):
+                wrong.append(outcome.key)
+        elif outcome.status is not None and moved:
+            wrong.append(outcome.key)
+    completed = Transaction.objects.filter(kind="CAPTURE").exclude(status="FAILED")
+    twice = completed.values("hold_id").annotate(n=Count("id")).filter(n__gt=1).count()
+    bare = (
+        Hold.objects.filter(status="CAPTURED")
+        .filter(Q(transaction__isnull=True) | ~Q(transaction__status="COMPLETED"))
+        .count()
+    )
+    return {
+        "holds_lost": lost,
+        "holds_wrong": wrong,
+        "captured_twice": twice,
+        "captured_without_transaction": bare,
     }
 
 
@@ -91,6 +144,17 @@ def summary(stats: Stats, result: dict) -> tuple[list[tuple], dict]:
         ("  refused (4xx)", f"{sum(refused.values())}  {refused}"),
         ("faults injected", f"{sum(stats.faults.values())}  {dict(stats.faults)}"),
         ("ambiguous outcomes retried", f"{sum(stats.ambiguous.values())}  {dict(stats.ambiguous)}"),
+        (
+            "holds placed (201/200)",
+            sum(o.operation == "hold" and o.status in (200, 201) for o in outcomes),
+        ),
+        (
+            "captures acknowledged",
+            sum(o.operation == "capture" and o.status in (200, 201) for o in outcomes),
+        ),
+        ("holds or captures lost", len(result["holds_lost"])),
+        ("holds captured twice", result["captured_twice"]),
+        ("captured without transaction", result["captured_without_transaction"]),
         ("transfers lost", len(result["lost"])),
         ("transfers duplicated", len(result["duplicated"])),
         ("user accounts below zero", result["negative"]),
@@ -107,6 +171,10 @@ def summary(stats: Stats, result: dict) -> tuple[list[tuple], dict]:
         "balances that differ from what clients were told": len(result["drifted"]),
         "transfers never answered definitively": statuses[None],
         "verify_ledger exit status": result["verify_ledger"][0],
+        "holds or captures lost": len(result["holds_lost"]),
+        "captures that do not match their hold, or refused yet moved": len(result["holds_wrong"]),
+        "holds captured twice": result["captured_twice"],
+        "CAPTURED holds without their transaction": result["captured_without_transaction"],
     }
     return rows, failures
 
@@ -122,7 +190,7 @@ def print_verdict(failures: dict, result: dict, tail: str) -> int:
     bad = {k: v for k, v in failures.items() if v}
     if bad:
         print(f"FAILED: {bad}")
-        for name in ("lost", "duplicated", "wrong"):
+        for name in ("lost", "duplicated", "wrong", "holds_lost", "holds_wrong"):
             if result[name]:
                 print(f"  {name}: {result[name][:10]}")
         print(f"last lines of the gunicorn log:\n{tail}")

@@ -2,9 +2,10 @@
 requests and retry every ambiguous outcome (connection error, timeout, 5xx, "still in
 progress") with the same idempotency key and body until the answer is definitive.
 
-What a client sends is pluggable: an operation draws the next request (`TransferOperation`
-today); `client_loop` sends whatever its operations draw, and `Stats.outcomes` keeps every
-request with its definitive answer for the checks."""
+What a client sends is pluggable: an operation draws the next request (`TransferOperation`,
+`HoldOperation`); `client_loop` sends whatever its operations draw (and, once a hold is placed,
+its capture), and `Stats.outcomes` keeps every request with its definitive answer for the
+checks."""
 
 import contextlib
 import random
@@ -39,6 +40,7 @@ class Outcome:
     operation: str = "transfer"
     status: int | None = None  # the definitive HTTP status, None while unresolved
     code: str = ""
+    reply: dict = field(default_factory=dict)  # the definitive answer's body
 
 
 class Operation(Protocol):
@@ -72,6 +74,34 @@ class TransferOperation:
             "idempotencyKey": outcome.key,
         }
         return outcome
+
+
+class HoldOperation:
+    """A hold from one of the user's accounts for any other client's account; once it is
+    placed, `client_loop` captures it (whole or in part) under a key of its own."""
+
+    name = "hold"
+
+    def draw(self, rng: random.Random, user: dict, everyone: list[str]) -> Outcome:
+        outcome = TransferOperation().draw(rng, user, everyone)
+        outcome.path, outcome.operation = "/api/holds", "hold"
+        return outcome
+
+
+def capture_of(rng: random.Random, placed: Outcome) -> Outcome:
+    """The capture of a placed hold: the whole of it or a part, under a new key."""
+    hold_id = placed.reply["hold"]["_id"]
+    outcome = Outcome(
+        user_id=placed.user_id,
+        key=f"chaos-capture-{uuid.uuid4()}",
+        sender=placed.sender,
+        receiver=placed.receiver,
+        minor=rng.randint(1, placed.minor),
+        path=f"/api/holds/{hold_id}/capture",
+        operation="capture",
+    )
+    outcome.body = {"idempotencyKey": outcome.key, "amount": major(outcome.minor)}
+    return outcome
 
 
 @dataclass
@@ -143,7 +173,8 @@ def send_until_definitive(
         if reason is None:
             outcome.status = response.status_code
             with contextlib.suppress(ValueError):
-                outcome.code = response.json().get("code", "")
+                outcome.reply = response.json()
+                outcome.code = outcome.reply.get("code", "")
             return
         stats.count("ambiguous", reason)
         attempt += 1
@@ -169,15 +200,26 @@ def client_loop(
             with stats.lock:
                 stats.outcomes.append(outcome)
             send_until_definitive(http, user["token"], outcome, stats, deadline)
+            if outcome.operation == "hold" and outcome.status in (200, 201) and not stop.is_set():
+                capture = capture_of(rng, outcome)
+                with stats.lock:
+                    stats.outcomes.append(capture)
+                send_until_definitive(http, user["token"], capture, stats, deadline)
 
 
 def start_clients(
     base: str, users: list[dict], stats: Stats, stop: threading.Event, deadline: float
 ) -> list[threading.Thread]:
     everyone = [a for u in users for a in u["accounts"]]
+    # Every third client also places holds and captures them, under the same faults.
+    mixed = (TransferOperation(), HoldOperation())
     clients = [
-        threading.Thread(target=client_loop, args=(base, u, everyone, stats, stop, deadline))
-        for u in users
+        threading.Thread(
+            target=client_loop,
+            args=(base, u, everyone, stats, stop, deadline),
+            kwargs={"operations": mixed} if n % 3 == 2 else {},
+        )
+        for n, u in enumerate(users)
     ]
     for thread in clients:
         thread.start()

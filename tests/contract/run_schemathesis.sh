@@ -63,7 +63,11 @@ done
 CONTRACT_TRANSACTION=$(post /api/transactions "$TOKEN" \
   "{\"fromAccount\":\"$ACCOUNT\",\"toAccount\":\"$OTHER\",\"amount\":\"1.00\",\"idempotencyKey\":\"contract-1\"}" \
   | json '["transaction"]["_id"]')
+CONTRACT_HOLD=$(post /api/holds "$TOKEN" \
+  "{\"fromAccount\":\"$ACCOUNT\",\"toAccount\":\"$OTHER\",\"amount\":\"1.00\",\"idempotencyKey\":\"contract-hold-1\"}" \
+  | json '["hold"]["_id"]')
 export CONTRACT_ACCOUNT="$ACCOUNT" CONTRACT_OTHER="$OTHER" CONTRACT_EMPTY_ACCOUNT="$EMPTY" CONTRACT_TRANSACTION
+export CONTRACT_HOLD
 
 CHECKS="${CONTRACT_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance}"
 REPORTS="${CONTRACT_REPORT_DIR:-$WORK/report}"
@@ -82,11 +86,14 @@ run() {
 # checked against the paying account's currency, which the schema cannot know; batch items name
 # accounts the config cannot pin), closing (final: every close after the first is refused for
 # the account's state), webhooks (the URL's host must resolve to a public address) and the public
-# log's consistency proofs (sizes beyond the log's current size are refused). Every
+# log's consistency proofs (sizes beyond the log's current size are refused), holds (created like
+# transfers; a capture or void is refused once the hold is no longer PENDING, and the payer may
+# not void) and limits (decimals checked against the account's currency; an overdraft below
+# what the account already uses is refused). Every
 # response is still checked. One filter per run: schemathesis ANDs filters of different kinds.
-USER_SEMANTIC='auth_register_create|transactions_create|transactions_batch_create|accounts_close_create|webhooks_create|log_consistency_retrieve'
+USER_SEMANTIC='auth_register_create|transactions_create|transactions_batch_create|accounts_close_create|webhooks_create|log_consistency_retrieve|holds_create|holds_capture_create|holds_void_create'
 SYSTEM_STRICT='accounts_freeze_create|accounts_unfreeze_create|transactions_reverse_create'
-SYSTEM_SEMANTIC='transactions_system_initial_funds_create'
+SYSTEM_SEMANTIC='transactions_system_initial_funds_create|accounts_limits_update'
 status=0
 # As an ordinary user, everything except logout (it would revoke the token mid-run) and the
 # system-only calls (all 403 for this user; unit tests cover that).

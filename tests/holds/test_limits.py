@@ -155,3 +155,35 @@ def test_expire_holds_marks_them_with_events(parties):
     assert Hold.objects.get(id=live.id).status == "PENDING"
     assert Event.objects.filter(type="hold.expired").count() == 1
     assert Event.objects.filter(type="hold.created").count() == 1
+
+
+def test_the_account_limits_command_sets_them_as_an_operator(parties):
+    from django.core.management import CommandError, call_command
+
+    payer, _ = parties
+    call_command(
+        "account_limits", account=str(payer.id), overdraft="10", daily_outflow="5", reason="ops"
+    )
+    account = Account.objects.get(id=payer.id)
+    assert account.overdraft_limit == 1000 and account.daily_outflow_limit == 500
+    change = AccountLimitChange.objects.get(account=payer)
+    assert change.actor is None and change.reason == "ops"
+    call_command("account_limits", account=str(payer.id), daily_outflow="none")
+    assert Account.objects.get(id=payer.id).daily_outflow_limit is None
+    with pytest.raises(CommandError, match="Refused"):
+        call_command("account_limits", account=str(payer.id), overdraft="-1")
+
+
+def test_hold_events_are_seen_by_both_owners(parties, system_user):
+    from bankledger.events.services import events_sequence
+
+    payer, payee = parties
+    pending = hold(payer, payee, "10")
+    hold_capture(initiator=payee.user, hold_id=str(pending.id), idempotency_key="c")
+    events_sequence()
+    for owner in (payer.user, payee.user):
+        seen = client_for(owner).get("/api/events", {"type": "hold.captured"}).json()["events"]
+        assert [e["data"]["_id"] for e in seen] == [str(pending.id)]
+        assert seen[0]["data"]["status"] == "CAPTURED"
+    created = client_for(payee.user).get("/api/events", {"type": "hold.created"}).json()
+    assert created["events"][0]["data"]["status"] == "PENDING"
