@@ -13,7 +13,9 @@ from accounts.models import Account
 from bankledger.events.models import Webhook
 from bankledger.events.services import events_sequence
 from bankledger.events.webhooks import webhook_create
+from ledger.models import Hold
 from tests.conftest import client_for
+from tests.holds.helpers import hold
 from tests.routes import api_routes
 from tests.security.responses import assert_clean_refusal
 from transactions.models import Transaction
@@ -31,6 +33,7 @@ class Target:
     own_account: str
     webhook: str = ""
     key: str = ""
+    hold: str = ""
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,35 @@ PROBES = [
         "/api/transactions/{transaction_id}/proof", "GET", "/api/transactions/{transaction}/proof"
     ),
 ]
+PROBES += [
+    Probe("/api/accounts/{account_id}/limits", "GET", "/api/accounts/{account}/limits"),
+    Probe(
+        "/api/accounts/{account_id}/limits",
+        "PUT",
+        "/api/accounts/{account}/limits",
+        {"overdraftLimit": "1000000.00", "reason": "mine now"},
+    ),
+    Probe(
+        "/api/holds",
+        "POST",
+        "/api/holds",
+        {
+            "fromAccount": "{account}",
+            "toAccount": "{own_account}",
+            "amount": "1.00",
+            "idempotencyKey": "idor-hold-{account}",
+        },
+        refused=(403,),
+    ),
+    Probe("/api/holds/{hold_id}", "GET", "/api/holds/{hold}"),
+    Probe(
+        "/api/holds/{hold_id}/capture",
+        "POST",
+        "/api/holds/{hold}/capture",
+        {"idempotencyKey": "idor-capture"},
+    ),
+    Probe("/api/holds/{hold_id}/void", "POST", "/api/holds/{hold}/void", {"idempotencyKey": "v"}),
+]
 # Routes with a parameter that names nobody's data: the public log, served to anyone.
 PUBLIC = {"/api/log/checkpoints/{tree_size}"}
 
@@ -114,12 +146,14 @@ def victims(make_user, make_account, fund, system_user):
             Transaction.objects.get(idempotency_key="victim-transfer"),
             make_account(other),
             *_webhook_and_key(other),
+            hold(account, spare, "2.00"),
         ),
         "system-user": (
             funding,
             Transaction.objects.filter(from_account=funding).first(),
             make_account(system_user),
             *_webhook_and_key(system_user),
+            hold(funding, make_account(system_user), "2.00"),
         ),
     }
 
@@ -136,6 +170,8 @@ def _snapshot():
         list(Transaction.objects.order_by("id").values_list("id", "status")),
         list(Webhook.objects.order_by("id").values_list("id", "active", "deleted_at")),
         list(ApiKey.objects.order_by("id").values_list("id", "revoked_at")),
+        list(Hold.objects.order_by("id").values_list("id", "status")),
+        list(Account.objects.order_by("id").values_list("overdraft_limit", flat=True)),
     )
 
 
@@ -146,7 +182,7 @@ def test_someone_elses_id_is_refused_and_changes_nothing(
 ):
     own = make_account(user)
     fund(own, "10.00")
-    account, transaction, empty, webhook, key = victims[whose]
+    account, transaction, empty, webhook, key, victim_hold = victims[whose]
     target = Target(
         str(account.id),
         str(transaction.id),
@@ -154,6 +190,7 @@ def test_someone_elses_id_is_refused_and_changes_nothing(
         str(own.id),
         str(webhook.id),
         str(key.id),
+        str(victim_hold.id),
     )
     before = _snapshot()
 
@@ -165,15 +202,16 @@ def test_someone_elses_id_is_refused_and_changes_nothing(
     assert _snapshot() == before
 
 
-@pytest.mark.parametrize("path", ["/api/events", "/api/webhooks", "/api/auth/keys"])
+@pytest.mark.parametrize("path", ["/api/events", "/api/webhooks", "/api/auth/keys", "/api/holds"])
 def test_lists_show_nothing_of_anyone_else(path, victims, user):
     events_sequence()
     response = client_for(user).get(path)
 
     assert response.status_code == 200
     body = response.content.decode()
-    for account, transaction, _empty, webhook, key in victims.values():
-        for secret in (account.user_id, account.id, transaction.id, webhook.id, key.id):
+    for account, transaction, _empty, webhook, key, victim_hold in victims.values():
+        secrets = (account.user_id, account.id, transaction.id, webhook.id, key.id, victim_hold.id)
+        for secret in secrets:
             assert str(secret) not in body
 
 
@@ -186,6 +224,7 @@ def test_every_route_with_an_id_is_probed():
 # Calls only a system user may make, tried by an ordinary user on their own account and
 # transaction (vertical escalation): each must be a 403 and change nothing.
 SYSTEM_ONLY = [
+    Probe("", "PUT", "/api/accounts/{own_account}/limits", {"overdraftLimit": "1000000.00"}),
     Probe("", "POST", "/api/accounts/{own_account}/freeze"),
     Probe("", "POST", "/api/accounts/{own_account}/unfreeze"),
     Probe(
