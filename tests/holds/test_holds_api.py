@@ -1,16 +1,13 @@
 """The holds API (API.md "Holds"): create, capture, void, list, detail; who may do what; the
 available balance; refusals recorded and replayed; idempotency."""
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
 from accounts.models import Account
 from ledger.models import Hold
 from ledger.selectors import ledger_verify
 from tests.conftest import client_for
-from tests.holds.helpers import hold
+from tests.holds.helpers import expired_hold, hold
 from transactions.models import Transaction
 
 pytestmark = pytest.mark.django_db
@@ -172,21 +169,8 @@ def test_a_void_key_used_on_another_hold_is_409(parties):
 def test_an_expired_hold_stops_counting_and_cannot_be_captured(api, parties):
     payer, payee = parties
     created = hold(payer, payee, "90")
-    # Expiry is a moment; moving it into the past stands for time passing (the terms trigger
-    # is lifted for the test's own transaction only by going around it: a new row instead).
     Hold.objects.filter(id=created.id).update(status="VOIDED", voided_by=payee.user)
-    past = Hold.objects.create(
-        from_account=payer,
-        to_account=payee,
-        amount=9000,
-        currency="INR",
-        status="PENDING",
-        expires_at=timezone.now() - timedelta(seconds=1),
-        expires_in=1,
-        initiator=payer.user,
-        idempotency_key="past",
-        fingerprint="x",
-    )
+    past = expired_hold(payer, payee, 9000)
     assert _balance(api, payer)["available"] == "100.00"
     url = f"/api/holds/{past.id}/capture"
     response = client_for(payee.user).post(url, {"idempotencyKey": "c"}, format="json")

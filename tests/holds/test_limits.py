@@ -10,7 +10,7 @@ from ledger.exceptions import InsufficientFunds
 from ledger.models import Hold
 from ledger.selectors import ledger_verify
 from tests.conftest import client_for
-from tests.holds.helpers import hold
+from tests.holds.helpers import expired_hold, hold
 from tests.transactions.helpers import transfer
 from transactions.hold_services import hold_capture
 
@@ -131,24 +131,10 @@ def test_an_account_with_pending_holds_cannot_be_closed(parties, system_user):
 
 
 def test_expire_holds_marks_them_with_events(parties):
-    from datetime import timedelta
-
     from django.core.management import call_command
-    from django.utils import timezone
 
     payer, payee = parties
-    Hold.objects.create(
-        from_account=payer,
-        to_account=payee,
-        amount=100,
-        currency="INR",
-        status="PENDING",
-        expires_at=timezone.now() - timedelta(seconds=1),
-        expires_in=1,
-        initiator=payer.user,
-        idempotency_key="old",
-        fingerprint="x",
-    )
+    expired_hold(payer, payee, 100, key="old")
     live = hold(payer, payee, "1")
     call_command("expire_holds")
     assert Hold.objects.get(idempotency_key="old").status == "EXPIRED"
