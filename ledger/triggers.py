@@ -176,7 +176,23 @@ HOLDS = [
     ),
     Refusal(name="holds_no_delete", table=_HOLDS, event="DELETE", message="holds are kept"),
 ]
-EVERY = [*IMMUTABLE, *LOG, *HOLDS]
+# CAPTURED only with its own capture: a COMPLETED CAPTURE transaction of the captured amount
+# that names this hold (the engine inserts it first). Installed by the transactions app's
+# migration that gives transactions their hold.
+CAPTURE_LINK = Guard(
+    name="holds_captured_by_its_capture",
+    table=_HOLDS,
+    event="UPDATE",
+    message="a hold is CAPTURED only by its own completed capture",
+    errcode="check_violation",
+    when=(
+        "NEW.status = 'CAPTURED' AND NOT EXISTS (SELECT 1 FROM transactions_transaction t"
+        " WHERE t.id = NEW.transaction_id AND t.hold_id = NEW.id AND t.kind = 'CAPTURE'"
+        " AND t.status = 'COMPLETED' AND t.amount = NEW.captured_amount"
+        " AND t.from_account_id = NEW.from_account_id AND t.to_account_id = NEW.to_account_id)"
+    ),
+)
+EVERY = [*IMMUTABLE, *LOG, *HOLDS, CAPTURE_LINK]
 
 
 def install(connection) -> None:

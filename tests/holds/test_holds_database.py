@@ -100,11 +100,29 @@ def test_verify_ledger_finds_a_capture_that_does_not_match_its_hold(parties):
     assert ledger_verify().ok
     from ledger import triggers
 
-    rule = next(r for r in triggers.HOLDS if r.name == "holds_final")
-    rule.uninstall(connection)
+    # A superuser's tamper, around the triggers.
+    rules = [
+        r for r in triggers.EVERY if r.name in ("holds_final", "holds_captured_by_its_capture")
+    ]
+    for rule in rules:
+        rule.uninstall(connection)
     try:
         _sql("UPDATE ledger_hold SET captured_amount = 1 WHERE id = %s", [_db(pending.id)])
     finally:
-        rule.install(connection)
+        for rule in rules:
+            rule.install(connection)
     report = ledger_verify()
     assert not report.ok and f"hold {pending.id}" in report.hold_problems[0]
+
+
+def test_a_hold_is_captured_only_by_its_own_capture(parties):
+    payer, payee = parties
+    pending = hold(payer, payee, "30")
+    other = transfer(payer, payee, "1")
+    with pytest.raises(REFUSED):
+        _sql(
+            "UPDATE ledger_hold SET status = 'CAPTURED', transaction_id = %s,"
+            " captured_amount = 100 WHERE id = %s",
+            [_db(other.id), _db(pending.id)],
+        )
+    assert Hold.objects.get(id=pending.id).status == "PENDING"

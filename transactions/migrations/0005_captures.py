@@ -4,6 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from ledger import triggers as ledger_triggers
 from transactions import triggers
 
 
@@ -98,4 +99,5 @@ class Migration(migrations.Migration):
         ),
         # On SQLite the new constraints rebuild the tables, which drops their triggers.
         *(rule.operation() for rule in triggers.RULES),
+        ledger_triggers.CAPTURE_LINK.operation(),
     ]
