@@ -88,7 +88,8 @@ def wait_delivered(timeout: float) -> float | None:
 
 
 def check(outcomes: list[Outcome], receiver: Receiver) -> dict:
-    """Acknowledged transfers whose event never arrived, and arrivals for no transfer."""
+    """Acknowledged transfers and captures whose event never arrived, and arrivals for no
+    transaction."""
     from transactions.models import Transaction
 
     arrived = [json.loads(body) for _headers, body in receiver.requests]
@@ -100,7 +101,12 @@ def check(outcomes: list[Outcome], receiver: Receiver) -> dict:
         )
     }
     by_key = {(str(t.initiator_id), t.idempotency_key): tx_id for tx_id, t in completed.items()}
-    acknowledged = [by_key.get((o.user_id, o.key)) for o in outcomes if o.status in (200, 201)]
+    # A placed hold moves nothing (its capture is a transaction like a transfer).
+    acknowledged = [
+        by_key.get((o.user_id, o.key))
+        for o in outcomes
+        if o.status in (200, 201) and o.operation != "hold"
+    ]
     return {
         "deliveries": len(arrived),
         "copies": len(arrived) - len({event["_id"] for event in arrived}),
