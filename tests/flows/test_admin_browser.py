@@ -60,6 +60,8 @@ def test_system_user_posts_initial_funds_from_the_admin_and_the_api_shows_them(
             "accountId": str(account.id),
             "balance": "750.25",
             "currency": "INR",
+            "held": "0.00",
+            "available": "750.25",
         }
         api.dispose()
     account.refresh_from_db()
