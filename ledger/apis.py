@@ -27,8 +27,8 @@ from bankledger.core.annotations import MetadataField
 from bankledger.core.money import format_minor_units, parse_amount
 from bankledger.core.pagination import TimeRangePageFilter
 from bankledger.core.schema import ErrorSerializer, error_response
+from ledger.limits import outflow_used
 from ledger.models import LedgerEntry
-from ledger.posting import outflow_used
 from ledger.selectors import account_held, balance_as_of, statement_entries, statement_page
 from users.scopes import SYSTEM
 

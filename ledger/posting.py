@@ -1,4 +1,5 @@
-"""The posting engine: the one module that writes money.
+"""The posting engine: with `ledger.holds` (a hold's capture marking, void and expiry), the
+one place that writes money.
 
 A service describes a movement as a `Posting` (its legs, its kind, who may make it, what it
 links to) and hands it to `post`. Every statement of the money path is here, in this order,
@@ -7,7 +8,8 @@ in one database transaction:
 1. lock every account row of the posting, in id order (two postings crossing the same
    accounts cannot deadlock; on SQLite the write lock taken at BEGIN IMMEDIATE serializes);
 2. check, on the locked rows, who may move the money and whether it may move (status,
-   currency, balance) — a refusal is recorded as a FAILED transaction for its key's replay;
+   currency, what is available: balance - held + overdraft, the daily outflow limit) — a
+   refusal is recorded as a FAILED transaction (or hold, or batch) for its key's replay;
 3. insert the transaction row, the DEBIT and CREDIT legs with each balance after them, and
    update both cached balances relatively;
 4. write the outbox row, so the side effects exist exactly when the movement committed.
@@ -22,7 +24,6 @@ what `save()` would write, on PostgreSQL and SQLite alike."""
 
 import hashlib
 import json
-import logging
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -31,13 +32,11 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, connection, models, transaction
-from django.db.models import Sum
-from django.db.models.expressions import RawSQL
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from accounts.models import Account
-from bankledger.core.errors import ApplicationError, ServiceUnavailable
+from bankledger.core.errors import ApplicationError
 from bankledger.core.money import currency_exponent, format_minor_units, to_minor_units
 from bankledger.events.services import events_record
 from bankledger.events.types import NewEvent
@@ -45,8 +44,6 @@ from ledger.exceptions import (
     REFUSALS,
     AccountNotActive,
     CurrencyMismatch,
-    HoldExpired,
-    HoldNotPending,
     IdempotencyConflict,
     InsufficientFunds,
     InvalidAccounts,
@@ -56,14 +53,10 @@ from ledger.exceptions import (
     NotReversible,
     TransferRefused,
 )
+from ledger.holds import held_by, hold_event, hold_mark_captured, hold_refusal
+from ledger.limits import outflow_remaining, outflow_used
 from ledger.models import Hold, LedgerEntry
-from ledger.triggers import NOW
-
-logger = logging.getLogger(__name__)
-
-# Deadlocks and serialization failures are retried this many times in all, then 503.
-MAX_ATTEMPTS = 3
-_RETRYABLE_SQLSTATES = {"40001", "40P01"}
+from ledger.retrying import retrying
 
 
 @dataclass(frozen=True)
@@ -153,20 +146,7 @@ def post(posting: Posting) -> Posted:
     Raises the recorded refusal (`TransferRefused`, carrying the FAILED row) or an unrecorded
     one (unknown accounts, not the owner, an invalid amount; with the leg's `index` in a
     batch)."""
-    return _retrying(lambda: _post_once(posting))
-
-
-def _retrying(function: Callable[[], Any]) -> Any:
-    """`function()`, again after a deadlock or serialization failure, at most MAX_ATTEMPTS
-    times in all; then 503."""
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        try:
-            return function()
-        except OperationalError as exc:
-            if not _is_retryable(exc):
-                raise
-            logger.warning("posting attempt %d of %d failed: %s", attempt, MAX_ATTEMPTS, exc)
-    raise ServiceUnavailable()
+    return retrying(lambda: _post_once(posting))
 
 
 def _post_once(posting: Posting) -> Posted:
@@ -251,7 +231,7 @@ def _check(posting: Posting, moves: list[_Move]) -> _Outcome:
     """Check the legs in order against the balances the earlier legs leave (a leg may spend
     what an earlier one credited): the first refusal and its index, or no refusal when every
     leg may move. Each move learns its accounts' balances after it."""
-    refusal = _reversal_refusal(posting.reverses) or _capture_refusal(posting.captures)
+    refusal = _reversal_refusal(posting.reverses) or hold_refusal(posting.captures)
     if refusal is not None:
         return _Outcome(refusal)
     counts = posting.kind != "REVERSAL"  # a correction is not an outflow the owner chose
@@ -261,7 +241,7 @@ def _check(posting: Posting, moves: list[_Move]) -> _Outcome:
     for index, move in enumerate(moves):
         refusal = _refusal(move.sender, move.receiver, move.amount)
         if refusal is None and counts:
-            remaining = _outflow_remaining(move.sender)
+            remaining = outflow_remaining(move.sender)
             if remaining is not None and move.amount > remaining:
                 return _Outcome(LimitExceeded, index, remaining)
         if refusal is not None:
@@ -276,11 +256,6 @@ def _check(posting: Posting, moves: list[_Move]) -> _Outcome:
     return _Outcome()
 
 
-def _now_sql() -> str:
-    """The database's clock as the hold triggers read it, for a statement with parameters."""
-    return NOW[connection.vendor].replace("%", "%%")
-
-
 def _funds_read(moves: list[_Move], *, limits: bool) -> None:
     """On the locked rows, what each sending user account holds now (its PENDING holds not yet
     at their expiry) and, when it has a daily outflow limit, what left it today (UTC)."""
@@ -289,46 +264,12 @@ def _funds_read(moves: list[_Move], *, limits: bool) -> None:
         account.held, account.outflow_used = 0, 0
     if not senders:
         return
-    table = Hold._meta.db_table
-    sql = (
-        f"SELECT from_account_id, SUM(amount) FROM {table}"
-        f" WHERE from_account_id IN ({', '.join(['%s'] * len(senders))})"
-        f" AND status = 'PENDING' AND expires_at > {_now_sql()} GROUP BY from_account_id"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [_db_id(key) for key in senders])
-        for account_id, held in cursor.fetchall():
-            senders[uuid.UUID(str(account_id))].held = int(held)
+    for account_id, held in held_by(list(senders)).items():
+        senders[account_id].held = held
     limited = [key for key, account in senders.items() if account.daily_outflow_limit is not None]
     if limits and limited:
         for account_id, used in outflow_used(limited).items():
             senders[account_id].outflow_used = used
-
-
-def outflow_used(account_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
-    """What left each account today (UTC) through transfers, batch items and captures: what its
-    daily outflow limit counts."""
-    from django.apps import apps  # the Transaction model lives in the app above this one
-
-    model = apps.get_model("transactions", "Transaction")
-    midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
-    rows = (
-        model._default_manager.filter(
-            from_account_id__in=account_ids,
-            created_at__gte=midnight,
-            kind__in=["TRANSFER", "CAPTURE"],
-        )
-        .exclude(status="FAILED")
-        .values("from_account_id")
-        .annotate(total=Sum("amount"))
-    )
-    return {row["from_account_id"]: row["total"] for row in rows}
-
-
-def _outflow_remaining(account: Account) -> int | None:
-    if account.is_funding or account.daily_outflow_limit is None:
-        return None
-    return max(account.daily_outflow_limit - account.outflow_used, 0)
 
 
 def _moves_post(posting: Posting, record: models.Model, moves: list[_Move]) -> None:
@@ -343,7 +284,7 @@ def _moves_post(posting: Posting, record: models.Model, moves: list[_Move]) -> N
         _mark_reversed(posting.reverses)
     if posting.captures is not None:
         # Before the balances move: the hold stops counting as held when it is CAPTURED.
-        _mark_captured(posting.captures, record, moves[0].amount)
+        hold_mark_captured(posting.captures, record, moves[0].amount)
     _legs_post(rows, moves)
     _outbox(posting, rows, moves)
     if posting.captures is not None:
@@ -374,90 +315,9 @@ def _outbox(posting: Posting, rows: list, moves: list[_Move], *, refused: bool =
     events_record(events=events)
 
 
-def hold_void(
-    *, hold_id: uuid.UUID, actor: Any, idempotency_key: str, render: Callable[[Hold], dict]
-) -> tuple[Hold, bool]:
-    """Mark a PENDING hold before its expiry VOIDED (it stops counting as held), with who did
-    it under which key; the same actor and key on a voided hold is a replay (True). The row
-    lock and the conditional UPDATE decide a race with a capture or an expiry."""
-    return _retrying(lambda: _hold_void_once(hold_id, actor, idempotency_key, render))
-
-
-def _hold_void_once(hold_id, actor, idempotency_key, render) -> tuple[Hold, bool]:
-    with transaction.atomic():
-        hold = Hold.objects.select_for_update().get(id=hold_id)
-        if hold.status == Hold.Status.VOIDED and (hold.voided_by_id, hold.void_idempotency_key) == (
-            actor.id,
-            idempotency_key,
-        ):
-            return hold, True
-        refusal = _capture_refusal(hold)
-        if refusal is not None:
-            raise refusal()
-        now = timezone.now()
-        try:
-            with transaction.atomic():
-                updated = Hold.objects.filter(
-                    id=hold.id,
-                    status=Hold.Status.PENDING,
-                    expires_at__gt=RawSQL(_now_sql(), []),  # noqa: S611 (constant)
-                ).update(
-                    status=Hold.Status.VOIDED,
-                    voided_by=actor,
-                    void_idempotency_key=idempotency_key,
-                    updated_at=now,
-                )
-        except IntegrityError:
-            raise IdempotencyConflict() from None  # the key voided another hold
-        if not updated:
-            raise HoldExpired()
-        hold.refresh_from_db()
-        hold_event(hold=hold, kind="hold.voided", render=render)
-    return hold, False
-
-
-def holds_expire(*, render: Callable[[Hold], dict], limit: int = 500) -> int:
-    """Mark up to `limit` PENDING holds past their expiry EXPIRED, each with its `hold.expired`
-    event; returns how many. For display and events only: an expired hold stopped counting as
-    held at its `expiresAt` already. A capture that holds a row's lock first wins, and the row
-    is then no longer PENDING."""
-    return _retrying(lambda: _holds_expire_once(render, limit))
-
-
-def _holds_expire_once(render, limit: int) -> int:
-    with transaction.atomic():
-        due = list(
-            Hold.objects.select_for_update()
-            .filter(status=Hold.Status.PENDING, expires_at__lte=RawSQL(_now_sql(), []))  # noqa: S611
-            .order_by("expires_at", "id")[:limit]
-        )
-        if not due:
-            return 0
-        now = timezone.now()
-        Hold.objects.filter(id__in=[hold.id for hold in due]).update(
-            status=Hold.Status.EXPIRED, updated_at=now
-        )
-        for hold in due:
-            hold.status, hold.updated_at = Hold.Status.EXPIRED, now
-            hold_event(hold=hold, kind="hold.expired", render=render)
-    return len(due)
-
-
 def _hold_outbox(posting: Posting, hold: Hold, kind: str) -> None:
     if posting.render_hold is not None:
         hold_event(hold=hold, kind=kind, render=posting.render_hold)
-
-
-def hold_event(*, hold: Hold, kind: str, render: Callable[[Hold], dict]) -> None:
-    """A `hold.*` event, seen by the owners of both accounts."""
-    owners = Account.objects.filter(id__in=[hold.from_account_id, hold.to_account_id])
-    audience = frozenset(owners.values_list("user_id", flat=True))
-    events_record(events=[NewEvent(kind, render(hold), audience)])
-
-
-def _is_retryable(exc: OperationalError) -> bool:
-    sqlstate = getattr(exc.__cause__, "sqlstate", None)
-    return sqlstate in _RETRYABLE_SQLSTATES or "database is locked" in str(exc)
 
 
 def _minor_units(amount: Decimal | int, currency: str) -> int:
@@ -483,47 +343,6 @@ def _refusal(sender: Account, receiver: Account, amount: int) -> type[TransferRe
     if not sender.is_funding and available < amount:
         return InsufficientFunds
     return None
-
-
-def _capture_refusal(hold: Hold | None) -> type[TransferRefused] | None:
-    """Re-read the hold under a row lock: only a PENDING hold before its expiry (by the
-    database's clock, as the triggers read it) can be captured."""
-    if hold is None:
-        return None
-    sql = (
-        f"SELECT status, expires_at > {_now_sql()} FROM {Hold._meta.db_table}"
-        f" WHERE id = %s{' FOR UPDATE' if connection.features.has_select_for_update else ''}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [_db_id(hold.id)])
-        status, live = cursor.fetchone()
-    if status != Hold.Status.PENDING:
-        return HoldNotPending
-    if not live:
-        return HoldExpired
-    return None
-
-
-def _mark_captured(hold: Hold, record: models.Model, amount: int) -> None:
-    """CAPTURED, with its transaction, in one conditional statement the triggers agree with; a
-    hold that reached its expiry since it was checked (the same instant on PostgreSQL, a few
-    microseconds on SQLite) is refused unrecorded, and nothing moves."""
-    now = timezone.now()
-    updated = Hold.objects.filter(
-        id=hold.id,
-        status=Hold.Status.PENDING,
-        expires_at__gt=RawSQL(_now_sql(), []),  # noqa: S611 (constant)
-    ).update(
-        status=Hold.Status.CAPTURED, transaction=record, captured_amount=amount, updated_at=now
-    )
-    if not updated:
-        raise HoldExpired()
-    hold.status, hold.transaction, hold.captured_amount, hold.updated_at = (
-        Hold.Status.CAPTURED,
-        record,
-        amount,
-        now,
-    )
 
 
 def _reversal_refusal(original: models.Model | None) -> type[TransferRefused] | None:

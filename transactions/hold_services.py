@@ -8,8 +8,9 @@ from django.utils import timezone
 
 from bankledger.core.money import currency_exponent, to_minor_units
 from ledger.exceptions import InvalidAmount
+from ledger.holds import hold_void, holds_expire
 from ledger.models import Hold
-from ledger.posting import Leg, Posted, Posting, hold_void, holds_expire, post
+from ledger.posting import Leg, Posted, Posting, post
 from transactions.exceptions import NotAllowed, SameAccount
 from transactions.hold_selectors import hold_get
 from transactions.models import Transaction
