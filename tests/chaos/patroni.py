@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.chaos.postgres import as_postgres, pg_bin, private_dir, wait_until
+from tests.chaos.postgres import as_postgres, children, pg_bin, private_dir, wait_until
 
 SCOPE = "bankledger-ha"
 
@@ -180,7 +180,7 @@ class PatroniCluster:
         """The node's postmaster and its children: its PostgreSQL as the OS sees it."""
         pid_file = self.dir / node.name / "postmaster.pid"
         postmaster = int(pid_file.read_text().split()[0])
-        return [postmaster, *_children(postmaster)]
+        return [postmaster, *children(postmaster)]
 
     def stop(self) -> None:
         for process in [*(n.process for n in self.nodes), self.etcd]:
@@ -210,15 +210,6 @@ def _get(url: str) -> int | None:
     with contextlib.suppress(httpx.HTTPError):
         return httpx.get(url, timeout=2).status_code
     return None
-
-
-def _children(parent: int) -> list[int]:
-    children = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == parent:
-                children.append(int(stat.parent.name))
-    return children
 
 
 def _terminate(process: subprocess.Popen | None) -> None:

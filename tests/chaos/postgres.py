@@ -3,6 +3,7 @@
 only, owned by the `postgres` OS user when we are root (PostgreSQL refuses to run as root).
 The shared server is never touched."""
 
+import contextlib
 import glob
 import os
 import shutil
@@ -127,9 +128,27 @@ class Postgres:
     def pid(self) -> int:
         return int((self.data / "postmaster.pid").read_text().split()[0])
 
+    def signal_all(self, signum: int) -> None:
+        """Send `signum` to the postmaster, then to every backend and worker it forked: a
+        SIGSTOP to the postmaster alone would leave the backends already open answering."""
+        postmaster = self.pid()
+        for pid in [postmaster, *children(postmaster)]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
+
     def remove(self) -> None:
         self.stop("immediate")
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def children(parent: int) -> list[int]:
+    """The processes whose parent is `parent`, read from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                found.append(int(stat.parent.name))
+    return found
 
 
 def free_port() -> int:

@@ -105,14 +105,13 @@ def inject_faults(
             # Frozen, not down: connections hang instead of being refused, so only the
             # bounded connect timeout stands between a request and a hung worker.
             log("fault: PostgreSQL frozen (SIGSTOP) after its connections are cut")
-            terminate_connections(pg)
-            os.kill(pg.pid(), signal.SIGSTOP)
+            freeze(pg)
             try:
                 report["frozen_loaded"] = probe_outage(base, token, tries=1)
                 stats.drain(timeout=60)
                 report["frozen"] = probe_outage(base, token, tries=1)
             finally:
-                os.kill(pg.pid(), signal.SIGCONT)
+                pg.signal_all(signal.SIGCONT)
                 stats.paused.clear()
             stats.count("faults", "postgres frozen")
             log("fault: PostgreSQL stop -m immediate")
@@ -137,6 +136,24 @@ def inject_faults(
                 stats.count("faults", "worker SIGKILL")
         elif terminate_connections(pg):
             stats.count("faults", "connections terminated")
+
+
+def freeze(pg: Postgres) -> None:
+    """Nothing connects (the postmaster is stopped first) and no connection already open
+    answers: they are cut through one opened before, and once they are gone every process of
+    the cluster is stopped too."""
+    terminate = (
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = 'chaos' AND pid <> pg_backend_pid()"
+    )
+    left = "SELECT count(*) FROM pg_stat_activity WHERE datname = 'chaos'"
+    with pg.connect() as admin:
+        os.kill(pg.pid(), signal.SIGSTOP)
+        admin.execute(terminate)
+        deadline = time.monotonic() + 10
+        while admin.execute(left).fetchone()[0] and time.monotonic() < deadline:
+            time.sleep(0.05)
+    pg.signal_all(signal.SIGSTOP)
 
 
 def terminate_connections(pg: Postgres) -> bool:
