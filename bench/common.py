@@ -343,7 +343,7 @@ class ServerConfig:
     `gthread`: threads, keep-alive) or granian (Rust HTTP front, WSGI on blocking threads,
     keep-alive)."""
 
-    worker_class: str = "gthread"
+    worker_class: str = "granian"
     workers: int = 2
     threads: int = 4
 
@@ -363,7 +363,7 @@ class ServerConfig:
                 f"--workers={self.workers}",
                 f"--blocking-threads={self.threads}",
                 "--backlog=2048",
-                "--no-ws",
+                "--respawn-failed-workers",
                 "bankledger.wsgi:application",
             ]
         return [

@@ -74,7 +74,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8150)
     parser.add_argument(
         "--worker-class",
-        default="gthread",
+        default="granian",
         choices=SERVERS,
         help="gunicorn's sync or gthread worker, or granian",
     )

@@ -1,14 +1,16 @@
 """Without a `SELECT 1` before every request, a worker whose database connection died (the
 server restarted, the backend was terminated) still recovers: the request that meets the dead
-connection answers 503 and closes it, the next one connects again. A real gunicorn worker, so
-the connection outlives the request as in production."""
+connection answers 503 and closes it, the next one connects again. A real server (granian, the
+production one, and gunicorn), so the connection outlives the request as in production."""
 
 import json
 import os
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -47,8 +49,41 @@ def terminate_other_backends() -> int:
         return cursor.fetchone()[0]
 
 
+def serve(name: str, port: int, env: dict, log) -> subprocess.Popen:
+    """One worker of `name` on 127.0.0.1:`port`, answering once this returns."""
+    bin_dir = Path(sys.executable).parent
+    command = {
+        "granian": [
+            str(bin_dir / "granian"),
+            "--interface=wsgi",
+            "--host=127.0.0.1",
+            f"--port={port}",
+            "--workers=1",
+            "--blocking-threads=1",
+            "bankledger.wsgi:application",
+        ],
+        "gunicorn": [
+            str(bin_dir / "gunicorn"),
+            "bankledger.wsgi",
+            f"--bind=127.0.0.1:{port}",
+            "--workers=1",
+        ],
+    }[name]
+    server = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=log)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=5).close()
+            return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise RuntimeError(f"{name} did not start on port {port}")
+
+
+@pytest.mark.parametrize("server_name", ["granian", "gunicorn"])
 def test_a_worker_whose_connection_was_terminated_answers_503_once_then_reconnects(
-    user, make_account, fund, tmp_path
+    server_name, user, make_account, fund, tmp_path
 ):
     source, target = make_account(user), make_account(user)
     fund(source, "10.00")
@@ -61,33 +96,19 @@ def test_a_worker_whose_connection_was_terminated_answers_503_once_then_reconnec
         "amount": "1.00",
         "idempotencyKey": "across-the-restart",
     }
-    with listening_socket() as listener:
-        base = f"http://127.0.0.1:{listener.getsockname()[1]}/api"
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "bankledger.wsgi",
-                "--bind",
-                f"fd://{listener.fileno()}",
-                "--workers",
-                "1",
-            ],
-            cwd=settings.BASE_DIR,
-            env=env,
-            pass_fds=[listener.fileno()],
-            stderr=(tmp_path / "gunicorn.log").open("w"),
-        )
-        try:
-            assert call(f"{base}/accounts", token)[0] == 200
-            assert terminate_other_backends() >= 1
-            failed = call(f"{base}/transactions", token, transfer)
-            retried = call(f"{base}/transactions", token, transfer)
-            after = call(f"{base}/accounts", token)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    with listening_socket() as probe:
+        port = probe.getsockname()[1]
+    base = f"http://127.0.0.1:{port}/api"
+    server = serve(server_name, port, env, (tmp_path / "server.log").open("w"))
+    try:
+        assert call(f"{base}/accounts", token)[0] == 200
+        assert terminate_other_backends() >= 1
+        failed = call(f"{base}/transactions", token, transfer)
+        retried = call(f"{base}/transactions", token, transfer)
+        after = call(f"{base}/accounts", token)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
     assert failed[0] == 503 and failed[1]["code"] == "service_unavailable"
     assert retried[0] == 201
     assert after[0] == 200
