@@ -349,7 +349,7 @@ class ServerConfig:
 
     worker_class: str = "granian"
     workers: int = 2
-    threads: int = 4
+    threads: int = 1
 
     def describe(self) -> str:
         if self.worker_class == "granian":

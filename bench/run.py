@@ -79,7 +79,7 @@ def _arguments() -> argparse.Namespace:
         help="gunicorn's sync or gthread worker, or granian",
     )
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4, help="per worker (gthread, granian)")
+    parser.add_argument("--threads", type=int, default=1, help="per worker (gthread, granian)")
     parser.add_argument(
         "--compare-servers",
         default=",".join(SERVERS),
@@ -123,6 +123,7 @@ def main() -> int:
         "server": config.describe(),
         "seconds_per_run": args.seconds,
         "levels": levels,
+        "batch_clients": args.batch_clients,
         "http": {},
         "yardstick": {},
         "batches": {},
