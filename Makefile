@@ -70,8 +70,9 @@ fuzz: $(STAMP)
 audit: $(STAMP)
 	.ci/audit
 
-# Benchmarks (README "Benchmarks"): the app under gunicorn + wrk against the pgbench yardstick
-# in ../shared/bench/, on PostgreSQL from DATABASE_URL (bench-sqlite: HTTP part only, SQLite).
+# Benchmarks (README "Benchmarks"): the app under granian + wrk against the pgbench yardstick
+# in ../shared/bench/ and django-hordak (../shared/bench/peers/hordak/), on PostgreSQL from
+# DATABASE_URL (bench-sqlite: HTTP part only, SQLite), with CPU per request from /proc.
 # Ports 8150-8151. Results land in bench/results/. BENCH_ARGS passes options (--help).
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): $(STAMP)

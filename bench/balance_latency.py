@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from bench.common import (
-    Gunicorn,
+    AppServer,
     PgServer,
     ServerConfig,
     balance_latency,
@@ -43,7 +43,7 @@ def main() -> int:
     history = seed_history(entries=args.entries)
     with tempfile.TemporaryDirectory() as work:
         log = Path(work) / "gunicorn.log"
-        with Gunicorn(env=env, port=args.port, config=ServerConfig(), log=log):
+        with AppServer(env=env, port=args.port, config=ServerConfig(), log=log):
             result = balance_latency(port=args.port, history=history, rounds=args.rounds)
     verify = manage(env, "verify_ledger", check=False)
     print(

@@ -1,4 +1,4 @@
-"""What the benchmarks share: the PostgreSQL server, production settings, the gunicorn server,
+"""What the benchmarks share: the PostgreSQL server, production settings, the app server,
 seeding (through the project's services, plus one set-based SQL path for a long history) and
 latency statistics.
 
@@ -8,14 +8,18 @@ benchmark has created its own database."""
 import base64
 import http.client
 import os
+import resource
 import secrets
 import signal
 import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import uuid
+from collections import Counter
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -280,6 +284,8 @@ def seed_history(*, entries: int, short_entries: int = 10) -> History:
         idempotency_key="history-1",
     ).transaction
     with transaction.atomic(), connection.cursor() as cursor:
+        # Bulk statements that run for minutes: the app's statement timeout is not for them.
+        cursor.execute("SET LOCAL statement_timeout = 0")
         # Transaction ids in sorted order, so every index on them is filled left to right.
         cursor.execute(
             "CREATE TEMP TABLE bench_history ON COMMIT DROP AS "
@@ -313,7 +319,9 @@ def seed_history(*, entries: int, short_entries: int = 10) -> History:
         Account.objects.filter(id=funding.id).update(balance=-entries)
         Account.objects.filter(id=long_account.id).update(balance=entries)
     with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 0")
         cursor.execute("ANALYZE")
+        cursor.execute("RESET statement_timeout")
     for i in range(short_entries):
         initial_funds_create(
             initiator=system,
@@ -335,35 +343,59 @@ def seed_history(*, entries: int, short_entries: int = 10) -> History:
 
 @dataclass
 class ServerConfig:
-    worker_class: str = "sync"
+    """The WSGI server: gunicorn (`sync`: one request per process, a new TCP connection each;
+    `gthread`: threads, keep-alive) or granian (Rust HTTP front, WSGI on blocking threads,
+    keep-alive)."""
+
+    worker_class: str = "granian"
     workers: int = 2
     threads: int = 1
 
     def describe(self) -> str:
+        if self.worker_class == "granian":
+            return f"granian wsgi, {self.workers} workers x {self.threads} threads"
         threads = f" x {self.threads} threads" if self.worker_class == "gthread" else ""
         return f"gunicorn {self.worker_class}, {self.workers} workers{threads}"
 
+    def command(self, port: int) -> list[str]:
+        if self.worker_class == "granian":
+            return [
+                str(GUNICORN.with_name("granian")),
+                "--interface=wsgi",
+                "--host=127.0.0.1",
+                f"--port={port}",
+                f"--workers={self.workers}",
+                f"--blocking-threads={self.threads}",
+                "--backlog=2048",
+                "--respawn-failed-workers",
+                "bankledger.wsgi:application",
+            ]
+        return [
+            str(GUNICORN),
+            "bankledger.wsgi",
+            f"--bind=127.0.0.1:{port}",
+            f"--workers={self.workers}",
+            f"--worker-class={self.worker_class}",
+            f"--threads={self.threads}",
+            "--backlog=2048",
+        ]
 
-class Gunicorn:
-    """The app under gunicorn on 127.0.0.1:`port`, stopped on exit."""
+
+class AppServer:
+    """The app under the configured server on 127.0.0.1:`port`, stopped on exit."""
 
     def __init__(self, *, env: dict[str, str], port: int, config: ServerConfig, log: Path):
         self.env, self.port, self.config, self.log = env, port, config, log
         self.process: subprocess.Popen | None = None
 
-    def __enter__(self) -> "Gunicorn":
-        command = [
-            str(GUNICORN),
-            "bankledger.wsgi",
-            f"--bind=127.0.0.1:{self.port}",
-            f"--workers={self.config.workers}",
-            f"--worker-class={self.config.worker_class}",
-            f"--threads={self.config.threads}",
-            "--backlog=2048",
-        ]
+    def __enter__(self) -> "AppServer":
         with self.log.open("w") as log:
             self.process = subprocess.Popen(
-                command, cwd=BASE_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT
+                self.config.command(self.port),
+                cwd=BASE_DIR,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         self._wait_ready()
         return self
@@ -372,7 +404,7 @@ class Gunicorn:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise BenchError(f"gunicorn exited; see {self.log}")
+                raise BenchError(f"the server exited; see {self.log}")
             try:
                 status, _ = http_get(self.port, "/api/accounts", token=None)
             except OSError:
@@ -380,8 +412,8 @@ class Gunicorn:
                 continue
             if status == 401:
                 return
-            raise BenchError(f"gunicorn answered {status} to an anonymous request; see {self.log}")
-        raise BenchError(f"gunicorn did not start within {timeout} s; see {self.log}")
+            raise BenchError(f"the server answered {status} to an anonymous call; see {self.log}")
+        raise BenchError(f"the server did not start within {timeout} s; see {self.log}")
 
     def worker_rss_mb(self) -> list[float]:
         """Resident memory of each worker process, in MB."""
@@ -393,7 +425,7 @@ class Gunicorn:
                 )
             except OSError:
                 continue
-            if int(fields.get("PPid", "0").strip()) == self.process.pid:
+            if int(fields.get("PPid", "0").strip()) == self.process.pid and "VmRSS" in fields:
                 sizes.append(int(fields["VmRSS"].split()[0]) / 1024)
         return sorted(sizes)
 
@@ -420,6 +452,174 @@ def http_get(port: int, path: str, *, token: str | None) -> tuple[int, bytes]:
 def port_is_free(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+# --- CPU per request ---------------------------------------------------------------------
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _processes() -> dict[int, tuple[int, float, bytes]]:
+    """Every process on this machine: pid -> (parent pid, CPU seconds used, command line)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        # After the command name: state, ppid, ... utime (14th field of the line), stime.
+        found[int(entry.name)] = (
+            int(fields[1]),
+            (int(fields[11]) + int(fields[12])) / _TICKS,
+            cmdline.replace(b"\0", b" "),
+        )
+    return found
+
+
+def descendants(root: int) -> Callable[[dict], list[int]]:
+    """The processes below `root` (a server's workers), for `CpuMeter`."""
+
+    def pick(processes: dict) -> list[int]:
+        below, frontier = [], {root}
+        while frontier:
+            frontier = {pid for pid, (ppid, _, _) in processes.items() if ppid in frontier}
+            below.extend(frontier)
+        return below
+
+    return pick
+
+
+def pg_backends(dbname: str) -> Callable[[dict], list[int]]:
+    """The PostgreSQL backends connected to `dbname` (their process title names the database),
+    for `CpuMeter`. The server's shared processes (WAL writer, checkpointer) are not counted."""
+    marker = f" {dbname} ".encode()
+
+    def pick(processes: dict) -> list[int]:
+        return [
+            pid
+            for pid, (_, _, cmdline) in processes.items()
+            if cmdline.startswith(b"postgres: ") and marker in cmdline
+        ]
+
+    return pick
+
+
+class CpuMeter:
+    """CPU seconds that groups of processes spend while the `with` block runs, from /proc.
+
+    Each group is a function picking pids from the process table. The table is sampled every
+    `interval` seconds and at the end, keeping each pid's last reading, so a process that ends
+    during the block (pgbench's backends when it disconnects) loses at most one interval; a
+    process that starts during it counts from zero. `load` is what this process's children
+    reaped during the block used (the load generator run in it)."""
+
+    def __init__(self, groups: dict[str, Callable[[dict], list[int]]], interval: float = 0.25):
+        self.groups, self.interval = groups, interval
+        self.seconds: dict[str, float] = {}
+
+    def _sample(self) -> None:
+        processes = _processes()
+        for name, pick in self.groups.items():
+            for pid in pick(processes):
+                self._last[name][pid] = processes[pid][1]
+                self._first[name].setdefault(pid, processes[pid][1] if self._starting else 0.0)
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._sample()
+
+    def __enter__(self) -> "CpuMeter":
+        self._first = {name: {} for name in self.groups}
+        self._last = {name: {} for name in self.groups}
+        self._starting = True
+        self._sample()
+        self._starting = False
+        self._children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        for name in self.groups:
+            first, last = self._first[name], self._last[name]
+            self.seconds[name] = sum(last[pid] - first[pid] for pid in last)
+        self.seconds["load"] = (children.ru_utime - self._children.ru_utime) + (
+            children.ru_stime - self._children.ru_stime
+        )
+
+    def per_request(self, requests: int) -> dict[str, float]:
+        """Milliseconds of CPU per request served, for each group."""
+        return {
+            name: round(seconds * 1000 / max(requests, 1), 3)
+            for name, seconds in self.seconds.items()
+        }
+
+
+# --- statements per transfer ---------------------------------------------------------------
+
+
+class StatementLog:
+    """Statements that PostgreSQL receives from the connections to one database, counted in the
+    server's log: `log_statement = 'all'` set on that database only (new connections take it;
+    no server-wide setting, no extension, only a superuser as trust auth gives), the log file
+    found as the standard error of one of its backends, read from where it ended before."""
+
+    def __init__(self, server: "PgServer", dbname: str):
+        self.server, self.dbname = server, dbname
+
+    def __enter__(self) -> "StatementLog":
+        import psycopg
+        from psycopg import sql
+
+        self._alter = sql.SQL("ALTER DATABASE {} ").format(sql.Identifier(self.dbname))
+        # From another database, so that these statements are not in the count.
+        with psycopg.connect(self.server.conninfo("postgres"), autocommit=True) as conn:
+            (pid,) = conn.execute("SELECT pg_backend_pid()").fetchone()
+            self.path = Path(os.readlink(f"/proc/{pid}/fd/2"))
+            conn.execute(self._alter + sql.SQL("SET log_statement = 'all'"))
+        self.offset = self.path.stat().st_size
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(self.server.conninfo("postgres"), autocommit=True) as conn:
+            conn.execute(self._alter + sql.SQL("RESET log_statement"))
+        with self.path.open("rb") as log:
+            log.seek(self.offset)
+            text = log.read().decode(errors="replace")
+        marker = f"@{self.dbname} "
+        self.counts = Counter()
+        for line in text.splitlines():
+            if marker not in line:
+                continue
+            for tag in ("LOG:  statement: ", "LOG:  execute "):
+                if tag in line:
+                    statement = line.split(tag, 1)[1]
+                    if tag.endswith("execute "):
+                        statement = statement.split(": ", 1)[1]
+                    self.counts[statement.split()[0].upper() if statement.split() else "?"] += 1
+
+    def per_request(self, requests: int) -> dict:
+        total = sum(self.counts.values())
+        return {
+            "per_request": round(total / max(requests, 1), 2),
+            "by_kind": {
+                kind: round(count / max(requests, 1), 2)
+                for kind, count in self.counts.most_common()
+            },
+            "requests": requests,
+        }
 
 
 # --- statistics ------------------------------------------------------------------------------

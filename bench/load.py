@@ -2,9 +2,11 @@
 in-process comparison (the transfer service against a plain psycopg loop, 8 threads each)."""
 
 import json
+import os
 import random
 import re
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -223,3 +225,53 @@ def service_loop(*, accounts: list[SeededAccount], threads: int, seconds: int) -
             connection.close()
 
     return _threaded(work, threads=threads, seconds=seconds)
+
+
+class HordakPeer:
+    """django-hordak, the library a Django user would pick instead: the scripts in
+    `../shared/bench/peers/hordak/` on their own database, its `Account.transfer_to()` from
+    threads in-process, as `service_loop` calls the transfer service."""
+
+    DATABASE = "bankledger_bench_hordak"
+
+    def __init__(self, server: PgServer):
+        self.folder = YARDSTICK_DIR / "peers" / "hordak"
+        if not (self.folder / "bench_transfer.py").is_file():
+            raise BenchError(f"the hordak peer scripts are missing: expected {self.folder}")
+        self.server = server
+        self.env = dict(
+            os.environ,
+            HORDAK_DATABASE_URL=server.url(self.DATABASE),
+            DJANGO_SETTINGS_MODULE="settings",
+        )
+
+    def _python(self, *args: str) -> str:
+        return subprocess.run(
+            [sys.executable, *args],
+            cwd=self.folder,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+
+    def create(self, *, accounts: int) -> None:
+        self.server.recreate(self.DATABASE)
+        self.env["HORDAK_ACCOUNTS"] = str(accounts)
+        self._python("manage.py", "migrate", "--noinput")
+        self._python("setup_accounts.py")
+
+    def run(self, *, threads: int, seconds: int) -> dict:
+        line = self._python("bench_transfer.py", str(threads), str(seconds))
+        fields = dict(re.findall(r"(\w+)=([0-9.]+)", line))
+        return {
+            "transfers_per_s": float(fields["rate"]),
+            "transfers": int(fields["transfers"]),
+            "errors": int(fields["errors"]),
+            "p50_ms": float(fields["p50"]),
+            "p99_ms": float(fields["p99"]),
+            # The script's own CPU over the timed part (cores busy), per transfer.
+            "library_cpu_ms": round(
+                float(fields["client_cpu"]) * 1000 / max(float(fields["rate"]), 1e-9), 3
+            ),
+        }

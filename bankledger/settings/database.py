@@ -23,8 +23,21 @@ def _postgresql(database: dict) -> dict:
     database["OPTIONS"]["options"] = (
         database["OPTIONS"].get("options", "") + f" -c statement_timeout={timeout_ms}"
     ).strip()
+    # Statements bound and prepared on the server: psycopg prepares a statement the fifth time
+    # (DATABASE_PREPARE_THRESHOLD) a connection runs it, so PostgreSQL parses and plans the hot
+    # path's statements once per connection, not on every request. A pooler in transaction mode
+    # (PgBouncer) needs its max_prepared_statements set, or DATABASE_PREPARED_STATEMENTS=false:
+    # parameters bound on the client, nothing prepared (README, Deployment).
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        database["OPTIONS"]["server_side_binding"] = True
+        database["OPTIONS"]["prepare_threshold"] = env.int("DATABASE_PREPARE_THRESHOLD", default=5)
     database["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    database["CONN_HEALTH_CHECKS"] = True
+    # No `SELECT 1` round trip before every request: a connection that fails (the database
+    # restarted, its backend was terminated) fails that one request with a 503, and Django
+    # closes it when the request ends (it checks a connection after any error but a data or
+    # integrity error), so the next request connects again (tests/bankledger/
+    # test_connection_recovery.py; `make chaos` restarts the database under load).
+    database["CONN_HEALTH_CHECKS"] = False
     return database
 
 

@@ -138,10 +138,12 @@ def test_lag_tolerant_reads_come_from_the_replica_and_writers_read_their_writes(
     assert _statement(observer, receiver) == ["CREDIT"]
     assert observer.get(f"/api/accounts/balance/{receiver}", asOf=now).json()["balance"] == "30.00"
 
+    # A simple-protocol statement is logged as "statement: ...", a bound one as "execute ...".
+    logged = re.compile(r"LOG:  (?:statement|execute [^:]*): (.*)")
     statements = [
-        line.split("statement: ", 1)[1]
+        found.group(1)
         for line in standby.logfile.read_text().splitlines()
-        if "statement: " in line
+        if (found := logged.search(line))
     ]
     assert any("ledger_ledgerentry" in s for s in statements), "no read reached the replica"
     assert any("transactions_transaction" in s for s in statements)

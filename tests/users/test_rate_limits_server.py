@@ -79,6 +79,9 @@ def test_two_workers_share_the_counters(counters, user, tmp_path):
                 f"fd://{listener.fileno()}",
                 "--workers",
                 "2",
+                # The app loaded before the fork: both workers accept from the start, so a burst
+                # that one worker could serve alone while the other still imports is split.
+                "--preload",
                 "--access-logfile",
                 str(access_log),
                 "--access-logformat",
