@@ -17,6 +17,38 @@ METADATA_VALUE_MAX_LENGTH = 500
 METADATA_KEY = re.compile(rf"^[A-Za-z0-9_.-]{{1,{METADATA_KEY_MAX_LENGTH}}}$")
 
 
+def metadata_broken_sql(column: str) -> dict[str, str]:
+    """Per database, an SQL condition that holds when `column` (an object, as the models'
+    CHECK makes it) breaks the rules `MetadataField` checks: too many entries, a key outside
+    its pattern, a value that is not a string or is too long. For triggers: SQLite reads the
+    entries with json_each (a subquery, which its trigger conditions allow); PostgreSQL with
+    SQL/JSON paths (functions only, which its trigger conditions require)."""
+    key_class = "A-Za-z0-9_.-"
+    key_pattern = f"^[{key_class}]{{1,{METADATA_KEY_MAX_LENGTH}}}$"
+    bad_key = f'$.keyvalue() ? (!(@.key like_regex "{key_pattern}"))'
+    # Longer than the limit, in repetitions PostgreSQL's regular expressions allow (<= 255).
+    chunks, rest = divmod(METADATA_VALUE_MAX_LENGTH, 250)
+    too_long = f'$.* ? (@ like_regex "^(?:.{{250}}){{{chunks}}}.{{{rest}}}." flag "s")'
+    return {
+        "sqlite": (
+            f"json_type({column}) = 'object' AND ("  # noqa: S608 (constants)
+            f"(SELECT count(*) FROM json_each({column})) > {METADATA_MAX_ENTRIES}"
+            f" OR EXISTS (SELECT 1 FROM json_each({column}) WHERE"
+            f" length(key) NOT BETWEEN 1 AND {METADATA_KEY_MAX_LENGTH}"
+            f" OR key GLOB '*[^{key_class}]*' OR type <> 'text'"
+            f" OR length(value) > {METADATA_VALUE_MAX_LENGTH}))"
+        ),
+        "postgresql": (
+            f"jsonb_typeof({column}) = 'object' AND ("
+            f"jsonb_array_length(jsonb_path_query_array({column}, '$.keyvalue()'))"
+            f" > {METADATA_MAX_ENTRIES}"
+            f" OR jsonb_path_exists({column}, '{bad_key}')"
+            f" OR jsonb_path_exists({column}, '$.* ? (@.type() != \"string\")')"
+            f" OR jsonb_path_exists({column}, '{too_long}'))"
+        ),
+    }
+
+
 class ReferenceField(serializers.CharField):
     """1-128 printable characters; absent or null means none."""
 

@@ -3,6 +3,7 @@ for PostgreSQL and SQLite alike: a trigger that refuses an UPDATE or DELETE, opt
 when a condition on `OLD` and `NEW` holds. Apps declare their rules with `Refusal` and install
 them from a migration with `Refusal.operation()`."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db import migrations
@@ -10,19 +11,22 @@ from django.db import migrations
 
 @dataclass(frozen=True)
 class Refusal:
-    """Refuse `event` ("UPDATE" or "DELETE") on `table` with `message`, when `when` holds (a
-    condition in the SQL that both databases share, e.g. `OLD.status = 'CLOSED'`), or always.
+    """Refuse `event` ("INSERT", "UPDATE" or "DELETE") on `table` with `message`, when `when`
+    holds (a condition in the SQL that both databases share, e.g. `OLD.status = 'CLOSED'`, or
+    one per vendor), or always.
     `errcode` is the PostgreSQL SQLSTATE name the refusal is raised with."""
 
     name: str
     table: str
     event: str
     message: str
-    when: str = ""
+    # One condition for both databases, or one per vendor where their SQL differs (JSON).
+    when: str | Mapping[str, str] = ""
     errcode: str = "restrict_violation"
 
     def install_sql(self, vendor: str) -> list[str]:
-        when = f" WHEN ({self.when})" if self.when else ""
+        condition = self.when.get(vendor, "") if isinstance(self.when, Mapping) else self.when
+        when = f" WHEN ({condition})" if condition else ""
         if vendor == "postgresql":
             return [
                 f"""CREATE OR REPLACE FUNCTION {self.name}() RETURNS trigger AS $$

@@ -4,10 +4,12 @@ raw SQL."""
 
 import csv
 import io
+import uuid
 
 import pytest
 from django.db import DatabaseError, connection, transaction
 
+from ledger.models import Hold
 from transactions.models import Transaction
 
 URL = "/api/transactions"
@@ -207,3 +209,39 @@ def test_raw_sql_cannot_add_a_reference_to_a_transaction_without_one(api, pair):
         Transaction.objects.filter(id=tx["_id"]).update(reference="late", metadata={"a": "1"})
     # Other columns still change where the money path changes them (a reversal's status).
     Transaction.objects.filter(id=tx["_id"]).update(status="REVERSED")
+
+
+BROKEN_METADATA = [
+    entries(17),
+    {"": "x"},
+    {"k" * 41: "x"},
+    {"a b": "x"},
+    {"é": "x"},
+    {"a": 1},
+    {"a": None},
+    {"a": "x" * 501},
+]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("metadata", BROKEN_METADATA)
+def test_the_database_refuses_a_transaction_or_hold_with_metadata_outside_the_limits(
+    api, pair, metadata
+):
+    """Past the API's validation (the ORM checks nothing of metadata), the database refuses."""
+    limits = {**entries(14), "k" * 40: "x" * 500, "multi-line.ok_1": "a\nb"}
+    tx = api.post(URL, body(pair, metadata=limits), format="json").json()["transaction"]
+    hold = api.post(
+        "/api/holds", body(pair, key="h1", amount="1", metadata=limits), format="json"
+    ).json()["hold"]
+    rows = [Transaction.objects.get(id=tx["_id"]), Hold.objects.get(id=hold["_id"])]
+    assert [row.metadata for row in rows] == [limits, limits]  # the limits themselves pass
+    for row in rows:
+        row.pk, row.idempotency_key, row.metadata = uuid.uuid4(), "forged", metadata
+        with (
+            pytest.raises(DatabaseError, match="metadata outside its limits"),
+            transaction.atomic(),
+        ):
+            row.save(force_insert=True)
+    assert Transaction.objects.filter(idempotency_key="forged").count() == 0
+    assert Hold.objects.filter(idempotency_key="forged").count() == 0
