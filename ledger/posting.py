@@ -32,13 +32,14 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
 from django.utils import timezone
 
 from accounts.models import Account
 from bankledger.core.errors import ApplicationError
 from bankledger.core.money import currency_exponent, format_minor_units, to_minor_units
-from bankledger.events.services import events_record
+from bankledger.core.writes import Writes
+from bankledger.events.services import events_insert
 from bankledger.events.types import NewEvent
 from ledger.exceptions import (
     REFUSALS,
@@ -151,21 +152,27 @@ def post(posting: Posting) -> Posted:
 
 def _post_once(posting: Posting) -> Posted:
     record = None
+    # The connection itself, not the thread-local proxy: the statements below reach it dozens
+    # of times, and each pass through the proxy costs a context-local lookup.
+    db = connections[DEFAULT_DB_ALIAS]
     try:
         with transaction.atomic():
             ids = {leg_id for leg in posting.legs for leg_id in (leg.from_id, leg.to_id)}
-            moves = _moves(posting, _accounts_lock(sorted(ids)))
+            moves = _moves(posting, _accounts_lock(db, sorted(ids)))
             outcome = _check(posting, moves)
             refused = outcome.refused
             fingerprint = posting.fingerprint or _fingerprint(posting, moves)
             record = _record(posting, moves, outcome, fingerprint)
-            _row_insert(record)
+            writes = Writes(db)
+            writes.add(*_rows_insert(db, [record]))
             if refused is None and posting.reserves:
+                writes.flush()
                 _hold_outbox(posting, record, "hold.created")
             elif refused is None:
-                _moves_post(posting, record, moves)
+                _moves_post(posting, record, moves, writes)
             elif posting.batch_model is None and not posting.reserves:
-                _outbox(posting, [record], moves, refused=True)
+                _outbox(posting, [record], moves, writes, refused=True)
+            writes.flush()
     except IntegrityError:
         replay = record and _replay(posting, fingerprint=record.fingerprint, moves=moves)
         if replay is None:
@@ -272,26 +279,34 @@ def _funds_read(moves: list[_Move], *, limits: bool) -> None:
             senders[account_id].outflow_used = used
 
 
-def _moves_post(posting: Posting, record: models.Model, moves: list[_Move]) -> None:
+def _moves_post(posting: Posting, record: models.Model, moves: list[_Move], writes: Writes):
+    """The movement's writes, after its record's: one round trip on PostgreSQL for a plain
+    transfer or a batch. A reversal or a capture first sends what is written so far, since its
+    own statement reads it (the capture's trigger checks the CAPTURE transaction)."""
     if posting.batch_model is None:
         rows = [record]
     else:
         rows = [_transaction_row(posting, move, None, None) for move in moves]
         for index, row in enumerate(rows):
             row.batch, row.batch_index = record, index
-        _rows_insert(rows)
+        writes.add(*_rows_insert(writes.db, rows))
     if posting.reverses is not None:
+        writes.flush()
         _mark_reversed(posting.reverses)
     if posting.captures is not None:
+        writes.flush()
         # Before the balances move: the hold stops counting as held when it is CAPTURED.
         hold_mark_captured(posting.captures, record, moves[0].amount)
-    _legs_post(rows, moves)
-    _outbox(posting, rows, moves)
+    _legs_post(writes, rows, moves)
+    _outbox(posting, rows, moves, writes)
     if posting.captures is not None:
+        writes.flush()
         _hold_outbox(posting, posting.captures, "hold.captured")
 
 
-def _outbox(posting: Posting, rows: list, moves: list[_Move], *, refused: bool = False) -> None:
+def _outbox(
+    posting: Posting, rows: list, moves: list[_Move], writes: Writes, *, refused: bool = False
+) -> None:
     """The posting's events, rows in this same database transaction, in one INSERT: they exist
     if and only if it committed, so no crash can lose one, and they cost no second commit.
     Notices, webhooks and the public log follow from them after the commit (`manage.py
@@ -312,7 +327,7 @@ def _outbox(posting: Posting, rows: list, moves: list[_Move], *, refused: bool =
     ]
     if posting.reverses is not None and not refused:
         events.append(NewEvent("transaction.reversed", posting.render(posting.reverses), owners[0]))
-    events_record(events=events)
+    writes.add(*events_insert(events=events, db=writes.db))
 
 
 def _hold_outbox(posting: Posting, hold: Hold, kind: str) -> None:
@@ -466,8 +481,8 @@ def _columns(model, names) -> list[str]:
     return [connection.ops.quote_name(model._meta.get_field(name).column) for name in names]
 
 
-def _db_id(value) -> Any:
-    return Account._meta.pk.get_db_prep_value(value, connection)
+def _db_id(db, value) -> Any:
+    return Account._meta.pk.get_db_prep_value(value, db)
 
 
 # In the model's field order: `Model.from_db` assigns a partial row's values in that order,
@@ -489,16 +504,16 @@ _LOCKED_UUIDS = [
 _ID = connection.ops.quote_name(Account._meta.pk.column)
 
 
-def _accounts_lock(account_ids: list[uuid.UUID]) -> dict[uuid.UUID, Account]:
+def _accounts_lock(db, account_ids: list[uuid.UUID]) -> dict[uuid.UUID, Account]:
     """Lock these account rows, in id order, and return the ones that exist."""
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in _LOCKED_FIELDS)
+    lock = " FOR UPDATE" if db.features.has_select_for_update else ""
+    columns = ", ".join(db.ops.quote_name(field.column) for field in _LOCKED_FIELDS)
     sql = (
         f"SELECT {columns} FROM {Account._meta.db_table}"
         f" WHERE {_ID} IN ({', '.join(['%s'] * len(account_ids))}) ORDER BY {_ID}{lock}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [_db_id(key) for key in account_ids])
+    with db.cursor() as cursor:
+        cursor.execute(sql, [_db_id(db, key) for key in account_ids])
         rows = cursor.fetchall()
     names = [field.attname for field in _LOCKED_FIELDS]
     accounts = {}
@@ -507,7 +522,7 @@ def _accounts_lock(account_ids: list[uuid.UUID]) -> dict[uuid.UUID, Account]:
             uuid.UUID(str(value)) if is_uuid else value
             for is_uuid, value in zip(_LOCKED_UUIDS, row, strict=True)
         ]
-        account = Account.from_db(connection.alias, names, values)
+        account = Account.from_db(db.alias, names, values)
         account.is_funding = bool(account.is_funding)  # SQLite answers 0/1
         accounts[account.id] = account
     return accounts
@@ -526,24 +541,20 @@ def _insert_statement(model, count: int) -> tuple[list, str]:
     return fields, f"INSERT INTO {model._meta.db_table} ({columns}) VALUES {values}"
 
 
-def _row_insert(instance: models.Model) -> None:
-    _rows_insert([instance])
-
-
-def _rows_insert(instances: list[models.Model]) -> None:
-    """INSERT the rows of one model in one statement, each as `save(force_insert=True)` would,
-    minus the query building. Raises the same `IntegrityError` when a constraint refuses one."""
+def _rows_insert(db, instances: list[models.Model]) -> tuple[str, list]:
+    """The INSERT of the rows of one model in one statement, each as `save(force_insert=True)`
+    would write it, minus the query building; the same `IntegrityError` when a constraint
+    refuses one."""
     fields, sql = _insert_statement(type(instances[0]), len(instances))
     values = [
-        field.get_db_prep_save(field.pre_save(instance, True), connection)
+        field.get_db_prep_save(field.pre_save(instance, True), db)
         for instance in instances
         for field in fields
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
     for instance in instances:
         instance._state.adding = False
-        instance._state.db = connection.alias
+        instance._state.db = db.alias
+    return sql, values
 
 
 @cache
@@ -568,16 +579,16 @@ def _balances_statement(count: int) -> str:
     )
 
 
-def _legs_post(rows: list[models.Model], moves: list[_Move]) -> None:
+def _legs_post(writes: Writes, rows: list[models.Model], moves: list[_Move]) -> None:
     """Per transaction, one DEBIT on the sender and one CREDIT on the receiver, each with the
     balance after it; then every touched account's cached balance moved by its net change.
     The legs carry their transaction's own time, so a balance "as of" a transaction's
     createdAt includes that transaction."""
-    entries, changes = [], {}
+    db, entries, changes = writes.db, [], {}
     for row, move in zip(rows, moves, strict=True):
-        row_id = row._meta.pk.get_db_prep_value(row.id, connection)
-        at = connection.ops.adapt_datetimefield_value(row.created_at)
-        sender_id, receiver_id = _db_id(move.sender.id), _db_id(move.receiver.id)
+        row_id = row._meta.pk.get_db_prep_value(row.id, db)
+        at = db.ops.adapt_datetimefield_value(row.created_at)
+        sender_id, receiver_id = _db_id(db, move.sender.id), _db_id(db, move.receiver.id)
         entries += [sender_id, row_id, LedgerEntry.Type.DEBIT, move.amount, move.sender_after, at]
         entries += [receiver_id, row_id, LedgerEntry.Type.CREDIT, move.amount]
         entries += [move.receiver_after, at]
@@ -585,11 +596,10 @@ def _legs_post(rows: list[models.Model], moves: list[_Move]) -> None:
         changes[receiver_id] = changes.get(receiver_id, 0) + move.amount
     now = rows[-1].created_at
     cases = [value for account_id, change in changes.items() for value in (account_id, change)]
-    with connection.cursor() as cursor:
-        cursor.execute(_legs_statement(len(rows)), entries)
-        cursor.execute(
-            _balances_statement(len(changes)),
-            [*cases, connection.ops.adapt_datetimefield_value(now), *changes],
-        )
+    writes.add(_legs_statement(len(rows)), entries)
+    writes.add(
+        _balances_statement(len(changes)),
+        [*cases, db.ops.adapt_datetimefield_value(now), *changes],
+    )
     for move in moves:
         move.sender.updated_at = move.receiver.updated_at = now

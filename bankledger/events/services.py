@@ -22,32 +22,37 @@ def _fields():
     return [Event._meta.get_field(name) for name in _COLUMNS]
 
 
-def _insert_sql(count: int) -> str:
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in _fields())
+def _insert_sql(db, count: int) -> str:
+    columns = ", ".join(db.ops.quote_name(f.column) for f in _fields())
     row = f"({', '.join(['%s'] * len(_COLUMNS))})"
     return f"INSERT INTO {Event._meta.db_table} ({columns}) VALUES {', '.join([row] * count)}"
 
 
 def events_record(*, events: list[NewEvent]) -> None:
-    """Write `events` in the caller's database transaction, in one statement. Plain SQL with
-    Django's own field conversions: the ORM's bulk_create costs several times the Python of the
-    statement on the transfer path. They are numbered (and so become visible) only after the
-    caller commits; a rollback takes them with it."""
-    if not events:
-        return
+    """Write `events` in the caller's database transaction, in one statement. They are
+    numbered (and so become visible) only after the caller commits; a rollback takes them with
+    it."""
+    if events:
+        with connection.cursor() as cursor:
+            cursor.execute(*events_insert(events=events, db=connection))
+
+
+def events_insert(*, events: list[NewEvent], db) -> tuple[str, list]:
+    """The one INSERT of `events` and its parameters, for a caller that sends it with its own
+    writes (`bankledger.core.writes`). Plain SQL with Django's own field conversions: the ORM's
+    bulk_create costs several times the Python of the statement on the transfer path."""
     now = timezone.now()
     uid, _type, data, audience, created_at = _fields()
     values = []
     for event in events:
         values += [
-            uid.get_db_prep_save(uuid.uuid4(), connection),
+            uid.get_db_prep_save(uuid.uuid4(), db),
             event.type,
-            data.get_db_prep_save(event.data, connection),
-            audience.get_db_prep_save(sorted(str(u) for u in event.audience), connection),
-            created_at.get_db_prep_save(now, connection),
+            data.get_db_prep_save(event.data, db),
+            audience.get_db_prep_save(sorted(str(u) for u in event.audience), db),
+            created_at.get_db_prep_save(now, db),
         ]
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(len(events)), values)
+    return _insert_sql(db, len(events)), values
 
 
 def _locked_sequence() -> EventSequence:
