@@ -34,10 +34,13 @@ class LedgerEntry(models.Model):
     # A sequence, not a UUID: per account, ids grow in the order the account's row lock was
     # taken, which gives statements a stable order and cursor.
     id = models.BigAutoField(primary_key=True)
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    # No index of their own: the indexes in Meta lead with each (one write less per leg).
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="entries", db_index=False
+    )
     # The Transaction lives in an app above this one (imports go transactions -> ledger).
     transaction = models.ForeignKey(
-        "transactions.Transaction", on_delete=models.PROTECT, related_name="entries"
+        "transactions.Transaction", on_delete=models.PROTECT, related_name="entries", db_index=False
     )
     type = models.CharField(max_length=6, choices=Type.choices)
     amount = models.BigIntegerField()
