@@ -164,7 +164,7 @@ def _post_once(posting: Posting) -> Posted:
             fingerprint = posting.fingerprint or _fingerprint(posting, moves)
             record = _record(posting, moves, outcome, fingerprint)
             writes = Writes(db)
-            writes.add(*_rows_insert(db, [record]))
+            _rows_insert(writes, [record])
             if refused is None and posting.reserves:
                 writes.flush()
                 _hold_outbox(posting, record, "hold.created")
@@ -289,7 +289,7 @@ def _moves_post(posting: Posting, record: models.Model, moves: list[_Move], writ
         rows = [_transaction_row(posting, move, None, None) for move in moves]
         for index, row in enumerate(rows):
             row.batch, row.batch_index = record, index
-        writes.add(*_rows_insert(writes.db, rows))
+        _rows_insert(writes, rows)
     if posting.reverses is not None:
         writes.flush()
         _mark_reversed(posting.reverses)
@@ -327,7 +327,7 @@ def _outbox(
     ]
     if posting.reverses is not None and not refused:
         events.append(NewEvent("transaction.reversed", posting.render(posting.reverses), owners[0]))
-    writes.add(*events_insert(events=events, db=writes.db))
+    events_insert(events=events, writes=writes)
 
 
 def _hold_outbox(posting: Posting, hold: Hold, kind: str) -> None:
@@ -528,53 +528,42 @@ def _accounts_lock(db, account_ids: list[uuid.UUID]) -> dict[uuid.UUID, Account]
     return accounts
 
 
-def _values(count: int, width: int) -> str:
-    row = f"({', '.join(['%s'] * width)})"
-    return ", ".join([row] * count)
-
-
-@cache
-def _insert_statement(model, count: int) -> tuple[list, str]:
-    fields = list(model._meta.concrete_fields)
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    values = _values(count, len(fields))
-    return fields, f"INSERT INTO {model._meta.db_table} ({columns}) VALUES {values}"
-
-
-def _rows_insert(db, instances: list[models.Model]) -> tuple[str, list]:
-    """The INSERT of the rows of one model in one statement, each as `save(force_insert=True)`
-    would write it, minus the query building; the same `IntegrityError` when a constraint
-    refuses one."""
-    fields, sql = _insert_statement(type(instances[0]), len(instances))
-    values = [
-        field.get_db_prep_save(field.pre_save(instance, True), db)
+def _rows_insert(writes: Writes, instances: list[models.Model]) -> None:
+    """INSERT the rows of one model in one statement, each as `save(force_insert=True)` would
+    write it, minus the query building; the same `IntegrityError` when a constraint refuses
+    one."""
+    db, fields = writes.db, type(instances[0])._meta.concrete_fields
+    rows = [
+        [field.get_db_prep_save(field.pre_save(instance, True), db) for field in fields]
         for instance in instances
-        for field in fields
     ]
     for instance in instances:
         instance._state.adding = False
         instance._state.db = db.alias
-    return sql, values
+    writes.insert(type(instances[0]), fields, rows)
+
+
+_LEG_FIELDS = tuple(
+    LedgerEntry._meta.get_field(name)
+    for name in ("account", "transaction", "type", "amount", "balance_after", "created_at")
+)
+_BALANCE, _UPDATED_AT = _columns(Account, ["balance", "updated_at"])
 
 
 @cache
-def _legs_statement(count: int) -> str:
-    columns = _columns(
-        LedgerEntry, ["account", "transaction", "type", "amount", "balance_after", "created_at"]
-    )
-    values = _values(2 * count, len(columns))
-    return f"INSERT INTO {LedgerEntry._meta.db_table} ({', '.join(columns)}) VALUES {values}"
-
-
-@cache
-def _balances_statement(count: int) -> str:
+def _balances_statement(vendor: str, count: int) -> str:
     """Relative, as the yardstick does: even a caller that forgot the row lock could not lose
-    an update; the CHECK constraint still refuses a user balance below zero."""
-    balance, updated_at = _columns(Account, ["balance", "updated_at"])
+    an update; the CHECK constraint still refuses a user balance below zero. On PostgreSQL the
+    changes go as two arrays, one statement for any number of accounts."""
+    table = Account._meta.db_table
+    if vendor == "postgresql":
+        return (
+            f"UPDATE {table} SET {_BALANCE} = {table}.{_BALANCE} + c.change, {_UPDATED_AT} = %s"
+            f" FROM unnest(%s::uuid[], %s::bigint[]) AS c(id, change) WHERE {table}.{_ID} = c.id"
+        )
     cases = " ".join([f"WHEN {_ID} = %s THEN %s"] * count)
     return (
-        f"UPDATE {Account._meta.db_table}"
-        f" SET {balance} = {balance} + CASE {cases} END, {updated_at} = %s"
+        f"UPDATE {table} SET {_BALANCE} = {_BALANCE} + CASE {cases} END, {_UPDATED_AT} = %s"
         f" WHERE {_ID} IN ({', '.join(['%s'] * count)})"
     )
 
@@ -585,21 +574,23 @@ def _legs_post(writes: Writes, rows: list[models.Model], moves: list[_Move]) -> 
     The legs carry their transaction's own time, so a balance "as of" a transaction's
     createdAt includes that transaction."""
     db, entries, changes = writes.db, [], {}
+    debit, credit = LedgerEntry.Type.DEBIT, LedgerEntry.Type.CREDIT
     for row, move in zip(rows, moves, strict=True):
         row_id = row._meta.pk.get_db_prep_value(row.id, db)
         at = db.ops.adapt_datetimefield_value(row.created_at)
         sender_id, receiver_id = _db_id(db, move.sender.id), _db_id(db, move.receiver.id)
-        entries += [sender_id, row_id, LedgerEntry.Type.DEBIT, move.amount, move.sender_after, at]
-        entries += [receiver_id, row_id, LedgerEntry.Type.CREDIT, move.amount]
-        entries += [move.receiver_after, at]
+        entries.append([sender_id, row_id, debit, move.amount, move.sender_after, at])
+        entries.append([receiver_id, row_id, credit, move.amount, move.receiver_after, at])
         changes[sender_id] = changes.get(sender_id, 0) - move.amount
         changes[receiver_id] = changes.get(receiver_id, 0) + move.amount
+    writes.insert(LedgerEntry, _LEG_FIELDS, entries)
     now = rows[-1].created_at
-    cases = [value for account_id, change in changes.items() for value in (account_id, change)]
-    writes.add(_legs_statement(len(rows)), entries)
-    writes.add(
-        _balances_statement(len(changes)),
-        [*cases, db.ops.adapt_datetimefield_value(now), *changes],
-    )
+    at = db.ops.adapt_datetimefield_value(now)
+    sql = _balances_statement(db.vendor, len(changes))
+    if db.vendor == "postgresql":
+        writes.add(sql, [at, list(changes), list(changes.values())])
+    else:
+        cases = [value for account_id, change in changes.items() for value in (account_id, change)]
+        writes.add(sql, [*cases, at, *changes])
     for move in moves:
         move.sender.updated_at = move.receiver.updated_at = now

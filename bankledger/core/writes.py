@@ -5,9 +5,18 @@ statements that depend on nothing the others return. On PostgreSQL they go to th
 statement, each earlier write a data-modifying WITH clause of the last, so the server parses,
 plans (once, when prepared) and answers one statement instead of four. The statement succeeds
 or fails as a whole, like the four would inside the caller's transaction. SQLite has no
-data-modifying WITH: there they run one after the other, in the order they were added."""
+data-modifying WITH: there they run one after the other, in the order they were added.
 
+Several rows of one table go to PostgreSQL as one array per column (`unnest`), not as a VALUES
+list: the statement's text is then the same for any number of rows, so it is prepared once
+and its parameters stay few, where a batch of 100 as VALUES is a new statement of some 2,000
+parameters that the driver rewrites and the server parses and plans on every request."""
+
+from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
+
+# The text of each INSERT, by database, model, columns and rows (0: as arrays).
+_INSERTS: dict[tuple, str] = {}
 
 
 class Writes:
@@ -23,6 +32,26 @@ class Writes:
 
     def add(self, sql: str, params: list) -> None:
         self._parts.append((sql, params))
+
+    def insert(self, model, fields: tuple[models.Field, ...], rows: list[list]) -> None:
+        """INSERT `rows` of `model`, each a list of database values in `fields` order."""
+        arrays = self.db.vendor == "postgresql" and len(rows) > 1
+        key = (self.db.vendor, model, fields, 0 if arrays else len(rows))
+        sql = _INSERTS.get(key) or _INSERTS.setdefault(key, self._insert_sql(model, fields, key))
+        if arrays:
+            self.add(sql, [list(column) for column in zip(*rows, strict=True)])
+        else:
+            self.add(sql, [value for row in rows for value in row])
+
+    def _insert_sql(self, model, fields, key) -> str:
+        quote, count = self.db.ops.quote_name, key[-1]
+        columns = ", ".join(quote(field.column) for field in fields)
+        head = f"INSERT INTO {quote(model._meta.db_table)} ({columns})"
+        if not count:
+            arrays = ", ".join(f"%s::{field.db_type(self.db)}[]" for field in fields)
+            return f"{head} SELECT * FROM unnest({arrays})"  # noqa: S608 (names, types)
+        row = f"({', '.join(['%s'] * len(fields))})"
+        return f"{head} VALUES {', '.join([row] * count)}"
 
     def flush(self) -> None:
         parts, self._parts = self._parts, []

@@ -10,6 +10,7 @@ from functools import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
+from bankledger.core.writes import Writes
 from bankledger.events.consumers import consumers_feed
 from bankledger.events.models import Event, EventAudience, EventSequence
 from bankledger.events.types import NewEvent
@@ -18,41 +19,38 @@ _COLUMNS = ("uid", "type", "data", "audience", "created_at")
 
 
 @cache
-def _fields():
-    return [Event._meta.get_field(name) for name in _COLUMNS]
-
-
-def _insert_sql(db, count: int) -> str:
-    columns = ", ".join(db.ops.quote_name(f.column) for f in _fields())
-    row = f"({', '.join(['%s'] * len(_COLUMNS))})"
-    return f"INSERT INTO {Event._meta.db_table} ({columns}) VALUES {', '.join([row] * count)}"
+def _fields() -> tuple:
+    return tuple(Event._meta.get_field(name) for name in _COLUMNS)
 
 
 def events_record(*, events: list[NewEvent]) -> None:
     """Write `events` in the caller's database transaction, in one statement. They are
     numbered (and so become visible) only after the caller commits; a rollback takes them with
     it."""
-    if events:
-        with connection.cursor() as cursor:
-            cursor.execute(*events_insert(events=events, db=connection))
+    writes = Writes(connection)
+    events_insert(events=events, writes=writes)
+    writes.flush()
 
 
-def events_insert(*, events: list[NewEvent], db) -> tuple[str, list]:
-    """The one INSERT of `events` and its parameters, for a caller that sends it with its own
-    writes (`bankledger.core.writes`). Plain SQL with Django's own field conversions: the ORM's
-    bulk_create costs several times the Python of the statement on the transfer path."""
-    now = timezone.now()
+def events_insert(*, events: list[NewEvent], writes: Writes) -> None:
+    """Add the one INSERT of `events` to a caller's writes. Plain SQL with Django's own field
+    conversions: the ORM's bulk_create costs several times the Python of the statement on the
+    transfer path."""
+    if not events:
+        return
+    db, now = writes.db, timezone.now()
     uid, _type, data, audience, created_at = _fields()
-    values = []
-    for event in events:
-        values += [
+    rows = [
+        [
             uid.get_db_prep_save(uuid.uuid4(), db),
             event.type,
             data.get_db_prep_save(event.data, db),
             audience.get_db_prep_save(sorted(str(u) for u in event.audience), db),
             created_at.get_db_prep_save(now, db),
         ]
-    return _insert_sql(db, len(events)), values
+        for event in events
+    ]
+    writes.insert(Event, _fields(), rows)
 
 
 def _locked_sequence() -> EventSequence:
