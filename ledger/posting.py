@@ -559,7 +559,7 @@ def _balances_statement(vendor: str, count: int) -> str:
     if vendor == "postgresql":
         return (
             f"UPDATE {table} SET {_BALANCE} = {table}.{_BALANCE} + c.change, {_UPDATED_AT} = %s"
-            f" FROM unnest(%s::uuid[], %s::bigint[]) AS c(id, change) WHERE {table}.{_ID} = c.id"
+            f" FROM unnest(%b::uuid[], %b::bigint[]) AS c(id, change) WHERE {table}.{_ID} = c.id"
         )
     cases = " ".join([f"WHEN {_ID} = %s THEN %s"] * count)
     return (

@@ -48,7 +48,7 @@ class Writes:
         columns = ", ".join(quote(field.column) for field in fields)
         head = f"INSERT INTO {quote(model._meta.db_table)} ({columns})"
         if not count:
-            arrays = ", ".join(f"%s::{field.db_type(self.db)}[]" for field in fields)
+            arrays = ", ".join(f"%b::{field.db_type(self.db)}[]" for field in fields)
             return f"{head} SELECT * FROM unnest({arrays})"  # noqa: S608 (names, types)
         row = f"({', '.join(['%s'] * len(fields))})"
         return f"{head} VALUES {', '.join([row] * count)}"
