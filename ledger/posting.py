@@ -554,9 +554,10 @@ _BALANCE, _UPDATED_AT = _columns(Account, ["balance", "updated_at"])
 def _balances_statement(vendor: str, count: int) -> str:
     """Relative, as the yardstick does: even a caller that forgot the row lock could not lose
     an update; the CHECK constraint still refuses a user balance below zero. On PostgreSQL the
-    changes go as two arrays, one statement for any number of accounts."""
+    changes of more than one transfer's two accounts go as two arrays, one statement for any
+    number of accounts."""
     table = Account._meta.db_table
-    if vendor == "postgresql":
+    if vendor == "postgresql" and count > 2:
         return (
             f"UPDATE {table} SET {_BALANCE} = {table}.{_BALANCE} + c.change, {_UPDATED_AT} = %s"
             f" FROM unnest(%b::uuid[], %b::bigint[]) AS c(id, change) WHERE {table}.{_ID} = c.id"
@@ -587,7 +588,7 @@ def _legs_post(writes: Writes, rows: list[models.Model], moves: list[_Move]) -> 
     now = rows[-1].created_at
     at = db.ops.adapt_datetimefield_value(now)
     sql = _balances_statement(db.vendor, len(changes))
-    if db.vendor == "postgresql":
+    if db.vendor == "postgresql" and len(changes) > 2:
         writes.add(sql, [at, list(changes), list(changes.values())])
     else:
         cases = [value for account_id, change in changes.items() for value in (account_id, change)]

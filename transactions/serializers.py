@@ -35,6 +35,36 @@ class TransactionOutputSerializer(serializers.Serializer):
     def get_amount(self, obj: Transaction) -> str:
         return format_minor_units(obj.amount, obj.currency)
 
+    def to_representation(self, tx: Transaction) -> dict:
+        """The fields above, written out: DRF's generic walk over them cost about 0.25 ms per
+        transaction, paid for the event and again for the answer of every transfer. A test
+        holds this to the generic rendering for every kind, status and link."""
+        return {
+            "_id": str(tx.id),
+            "fromAccount": str(tx.from_account_id),
+            "toAccount": str(tx.to_account_id),
+            "amount": format_minor_units(tx.amount, tx.currency),
+            "currency": tx.currency,
+            "status": str(tx.status),
+            "kind": str(tx.kind),
+            "reversalOf": _id_or_none(tx.reversal_of_id),
+            "reason": tx.reason,
+            "reference": tx.reference,
+            "metadata": tx.metadata,
+            "batch": _id_or_none(tx.batch_id),
+            "hold": _id_or_none(tx.hold_id),
+            "idempotencyKey": tx.idempotency_key,
+            "createdAt": _DATETIME.to_representation(tx.created_at),
+            "updatedAt": _DATETIME.to_representation(tx.updated_at),
+        }
+
+
+_DATETIME = serializers.DateTimeField()
+
+
+def _id_or_none(value) -> str | None:
+    return None if value is None else str(value)
+
 
 # One bound instance renders every transaction the write endpoints answer with: a fresh
 # serializer deep-copies its declared fields on each use (about 0.3 ms of a transfer's CPU),

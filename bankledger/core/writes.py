@@ -34,8 +34,10 @@ class Writes:
         self._parts.append((sql, params))
 
     def insert(self, model, fields: tuple[models.Field, ...], rows: list[list]) -> None:
-        """INSERT `rows` of `model`, each a list of database values in `fields` order."""
-        arrays = self.db.vendor == "postgresql" and len(rows) > 1
+        """INSERT `rows` of `model`, each a list of database values in `fields` order. One
+        transfer's rows (its legs are two) stay a short VALUES list, which the driver converts
+        faster than arrays."""
+        arrays = self.db.vendor == "postgresql" and len(rows) > 2
         key = (self.db.vendor, model, fields, 0 if arrays else len(rows))
         sql = _INSERTS.get(key) or _INSERTS.setdefault(key, self._insert_sql(model, fields, key))
         if arrays:
