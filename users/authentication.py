@@ -7,7 +7,7 @@ query of its own: one round trip and about 0.6 ms of CPU more on every request).
 
 import uuid
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -22,6 +22,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken as SimpleAccessToken
+from rest_framework_simplejwt.utils import aware_utcnow
 
 from users.models import ApiKey
 from users.services import API_KEY_PREFIX, api_key_hash, api_key_touch
@@ -101,6 +102,15 @@ class _SignedAccessToken(AccessToken):
         SimpleAccessToken.verify(self)
 
 
+@lru_cache(maxsize=1024)
+def _verified(raw_token: bytes | str) -> _SignedAccessToken:
+    """A token whose signature and claims verified, by its exact text. Verifying costs about
+    0.4 ms of CPU (PyJWT: base64, JSON, HMAC, claims), and a client sends the same token with
+    every request until it expires; the same text verifies the same way under the same key (the
+    key is read once per process). A token that fails is not kept (the error propagates)."""
+    return _SignedAccessToken(raw_token)
+
+
 class TokenAuthentication(JWTAuthentication):
     def authenticate(self, request):
         header = self.get_header(request)
@@ -116,10 +126,14 @@ class TokenAuthentication(JWTAuthentication):
         return self.get_user(validated), validated
 
     def get_validated_token(self, raw_token):
+        """The verified token; its expiry is checked again on every use (what the cache keeps
+        may expire while kept), its revocation by `get_user`."""
         try:
-            return _SignedAccessToken(raw_token)
+            token = _verified(raw_token)
+            token.check_exp(current_time=aware_utcnow())
         except TokenError as exc:
             raise InvalidToken() from exc
+        return token
 
     def get_user(self, validated_token):
         """The active user the token names, provided the token was not revoked (logout)."""

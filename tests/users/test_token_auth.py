@@ -2,6 +2,7 @@
 
 import base64
 import json
+import time
 from datetime import timedelta
 
 import jwt
@@ -69,6 +70,15 @@ def test_expired_token_is_invalid(user):
     assert _get(token=str(token)).json() == INVALID
     fresh = AccessToken.for_user(user)
     assert _get(token=str(fresh)).status_code == 200
+
+
+def test_a_token_that_expires_after_it_was_accepted_is_refused(user):
+    """Verified tokens are kept by their text; the expiry is checked again on every use."""
+    token = AccessToken.for_user(user)
+    token.set_exp(lifetime=timedelta(seconds=1))
+    assert _get(token=str(token)).status_code == 200
+    time.sleep(max(0.0, token["exp"] - time.time()) + 0.1)
+    assert _get(token=str(token)).json() == INVALID
 
 
 def test_garbage_token_is_invalid_in_header_and_cookie(db):
