@@ -111,12 +111,14 @@ class Posting:
 
 @dataclass(frozen=True)
 class Posted:
-    """The transaction written or replayed; for a batch, the batch row instead."""
+    """The transaction written or replayed; for a batch, the batch row instead and, when just
+    posted, its transactions in item order (a replay reads them from the database)."""
 
     transaction: models.Model | None
     replayed: bool
     batch: models.Model | None = None
     hold: Hold | None = None
+    items: tuple[models.Model, ...] = ()
 
 
 @dataclass
@@ -151,7 +153,7 @@ def post(posting: Posting) -> Posted:
 
 
 def _post_once(posting: Posting) -> Posted:
-    record = None
+    record, items = None, []
     # The connection itself, not the thread-local proxy: the statements below reach it dozens
     # of times, and each pass through the proxy costs a context-local lookup.
     db = connections[DEFAULT_DB_ALIAS]
@@ -169,7 +171,7 @@ def _post_once(posting: Posting) -> Posted:
                 writes.flush()
                 _hold_outbox(posting, record, "hold.created")
             elif refused is None:
-                _moves_post(posting, record, moves, writes)
+                items = _moves_post(posting, record, moves, writes)
             elif posting.batch_model is None and not posting.reserves:
                 _outbox(posting, [record], moves, writes, refused=True)
             writes.flush()
@@ -179,7 +181,7 @@ def _post_once(posting: Posting) -> Posted:
             raise
         return replay
     if refused is None:
-        return _posted(posting, record, replayed=False)
+        return _posted(posting, record, replayed=False, items=items)
     raise _refusal_of(posting, record, moves)
 
 
@@ -206,9 +208,9 @@ def _refusal_of(posting: Posting, record, moves: list[_Move]) -> TransferRefused
     return refusal(record.failure_message, transaction=record, remaining=remaining)
 
 
-def _posted(posting: Posting, record: models.Model, *, replayed: bool) -> Posted:
+def _posted(posting: Posting, record: models.Model, *, replayed: bool, items=()) -> Posted:
     if posting.batch_model is not None:
-        return Posted(transaction=None, replayed=replayed, batch=record)
+        return Posted(transaction=None, replayed=replayed, batch=record, items=tuple(items))
     if posting.reserves:
         return Posted(transaction=None, replayed=replayed, hold=record)
     return Posted(transaction=record, replayed=replayed)
@@ -282,7 +284,8 @@ def _funds_read(moves: list[_Move], *, limits: bool) -> None:
 def _moves_post(posting: Posting, record: models.Model, moves: list[_Move], writes: Writes):
     """The movement's writes, after its record's: one round trip on PostgreSQL for a plain
     transfer or a batch. A reversal or a capture first sends what is written so far, since its
-    own statement reads it (the capture's trigger checks the CAPTURE transaction)."""
+    own statement reads it (the capture's trigger checks the CAPTURE transaction). Returns the
+    transaction rows."""
     if posting.batch_model is None:
         rows = [record]
     else:
@@ -302,6 +305,7 @@ def _moves_post(posting: Posting, record: models.Model, moves: list[_Move], writ
     if posting.captures is not None:
         writes.flush()
         _hold_outbox(posting, posting.captures, "hold.captured")
+    return rows
 
 
 def _outbox(

@@ -36,8 +36,9 @@ class BatchOutputSerializer(serializers.Serializer):
 
     @extend_schema(responses=TransactionOutputSerializer(many=True))
     def get_transactions(self, batch: Batch) -> list:
-        """In item order; none for a FAILED batch (nothing was posted)."""
-        items = batch.transactions.order_by("batch_index")
+        """In item order; none for a FAILED batch (nothing was posted). A batch just posted
+        hands its rows over (`items` in the context) instead of reading them back."""
+        items = self.context.get("items") or batch.transactions.order_by("batch_index")
         return [TRANSACTION_OUTPUT.to_representation(item) for item in items]
 
     def to_representation(self, batch: Batch) -> dict:
@@ -143,5 +144,6 @@ class BatchViewSet(viewsets.ViewSet):
             message, http_status = "Batch already processed", status.HTTP_200_OK
         else:
             message, http_status = "Batch completed successfully", status.HTTP_201_CREATED
-        body = {"message": message, "batch": BatchOutputSerializer(result.batch).data}
+        batch = BatchOutputSerializer(result.batch, context={"items": result.items}).data
+        body = {"message": message, "batch": batch}
         return Response(body, http_status)
