@@ -32,6 +32,10 @@ class Account(models.Model):
     # account has none (the engine never checks them for it).
     overdraft_limit = models.BigIntegerField(default=0, editable=False)
     daily_outflow_limit = models.BigIntegerField(null=True, blank=True, editable=False)
+    # Set by the database (a trigger on holds: ledger.triggers.HOLDS_MARK_PAYER) when a PENDING
+    # hold is first written from this account, never cleared: the posting engine sums the
+    # holds of marked payers only, so a payer that never held anything costs no holds query.
+    has_holds = models.BooleanField(default=False, db_default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -267,13 +267,15 @@ def _check(posting: Posting, moves: list[_Move]) -> _Outcome:
 
 def _funds_read(moves: list[_Move], *, limits: bool) -> None:
     """On the locked rows, what each sending user account holds now (its PENDING holds not yet
-    at their expiry) and, when it has a daily outflow limit, what left it today (UTC)."""
+    at their expiry; asked only of an account the database marked `has_holds`, which no hold
+    can be written without, under this same row lock) and, when it has a daily outflow limit,
+    what left it today (UTC)."""
     senders = {move.sender.id: move.sender for move in moves if not move.sender.is_funding}
     for account in {move.sender.id: move.sender for move in moves}.values():
         account.held, account.outflow_used = 0, 0
     if not senders:
         return
-    for account_id, held in held_by(list(senders)).items():
+    for account_id, held in held_by([key for key, a in senders.items() if a.has_holds]).items():
         senders[account_id].held = held
     limited = [key for key, account in senders.items() if account.daily_outflow_limit is not None]
     if limits and limited:
@@ -495,7 +497,7 @@ _LOCKED_FIELDS = [
     field
     for field in Account._meta.concrete_fields
     if field.name
-    in {"id", "user", "status", "currency", "balance", "is_funding", "overdraft_limit"}
+    in {"id", "user", "status", "currency", "balance", "is_funding", "overdraft_limit", "has_holds"}
     or field.name == "daily_outflow_limit"
 ]
 # The database driver may answer a UUID column as text (SQLite): those values are converted.
@@ -527,7 +529,8 @@ def _accounts_lock(db, account_ids: list[uuid.UUID]) -> dict[uuid.UUID, Account]
             for is_uuid, value in zip(_LOCKED_UUIDS, row, strict=True)
         ]
         account = Account.from_db(db.alias, names, values)
-        account.is_funding = bool(account.is_funding)  # SQLite answers 0/1
+        # SQLite answers 0/1
+        account.is_funding, account.has_holds = bool(account.is_funding), bool(account.has_holds)
         accounts[account.id] = account
     return accounts
 

@@ -191,8 +191,10 @@ def account_held(*, account: Account) -> int:
 def _hold_problems(limit: int) -> list[str]:
     """Every CAPTURED hold has exactly one capture that did not fail, of its captured amount
     (at most the hold's), between its accounts, and is linked to it; no capture posts a hold
-    that is not CAPTURED; and no user account's balance - held (its live PENDING holds: what it
-    holds is computed from the hold rows, never cached) is below -overdraft_limit."""
+    that is not CAPTURED; the payer of every hold that was PENDING is marked `has_holds` (the
+    posting engine reads the holds of marked payers only); and no user account's balance - held
+    (its live PENDING holds: what it holds is computed from the hold rows, never cached) is
+    below -overdraft_limit."""
     Transaction = apps.get_model("transactions", "Transaction")
     captures = Transaction.objects.filter(kind="CAPTURE").exclude(status="FAILED")
     problems = []
@@ -212,6 +214,15 @@ def _hold_problems(limit: int) -> list[str]:
         transaction__status__in=["COMPLETED", "REVERSED"],
     ).values_list("id", flat=True)
     problems += [f"hold {hold}: its capture does not match it" for hold in wrong[:limit]]
+    unmarked = (
+        Hold.objects.exclude(status=Hold.Status.FAILED)
+        .filter(from_account__has_holds=False)
+        .values_list("id", "from_account")
+    )
+    problems += [
+        f"hold {hold} from account {account}, which is not marked has_holds"
+        for hold, account in unmarked[:limit]
+    ]
     live = Hold.objects.filter(
         from_account=OuterRef("id"), status=Hold.Status.PENDING, expires_at__gt=timezone.now()
     )

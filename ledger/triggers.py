@@ -7,7 +7,7 @@ deliberate wipe of the whole database."""
 from dataclasses import dataclass
 
 from accounts.models import Account
-from bankledger.core.triggers import Refusal
+from bankledger.core.triggers import Reaction, Refusal
 from ledger.models import Checkpoint, Hold, LedgerEntry, LogKey, LogLeaf, LogNode
 
 MESSAGE = "ledger entries are immutable"
@@ -201,7 +201,6 @@ CAPTURE_LINK = Guard(
         " AND t.from_account_id = NEW.from_account_id AND t.to_account_id = NEW.to_account_id)"
     ),
 )
-EVERY = [*IMMUTABLE, *LOG, *HOLDS, CAPTURE_LINK]
 
 
 def install(connection) -> None:
@@ -212,3 +211,26 @@ def install(connection) -> None:
 def uninstall(connection) -> None:
     for rule in IMMUTABLE:
         rule.uninstall(connection)
+
+
+# Every account that a PENDING hold was ever written from is marked, by the database, and stays
+# marked: the posting engine reads the holds of marked payers only (ledger.posting).
+HOLDS_MARK_PAYER = Reaction(
+    name="holds_mark_payer",
+    table=_HOLDS,
+    event="INSERT",
+    when="NEW.status = 'PENDING'",
+    statement=(
+        f"UPDATE {_ACCOUNTS} SET has_holds = TRUE"  # noqa: S608 (constant)
+        " WHERE id = NEW.from_account_id AND NOT has_holds"
+    ),
+)
+HAS_HOLDS_KEPT = Refusal(
+    name="accounts_has_holds_kept",
+    table=_ACCOUNTS,
+    event="UPDATE",
+    when="OLD.has_holds AND NOT NEW.has_holds",
+    message="an account that held money stays marked has_holds",
+    errcode="check_violation",
+)
+EVERY = [*IMMUTABLE, *LOG, *HOLDS, CAPTURE_LINK, HOLDS_MARK_PAYER, HAS_HOLDS_KEPT]

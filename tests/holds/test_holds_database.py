@@ -6,6 +6,7 @@ import pytest
 from django.db import IntegrityError, InternalError, connection, transaction
 
 from accounts.models import Account
+from ledger.exceptions import InsufficientFunds
 from ledger.models import Hold
 from tests.holds.helpers import hold
 from tests.transactions.helpers import transfer
@@ -126,3 +127,56 @@ def test_a_hold_is_captured_only_by_its_own_capture(parties):
             [_db(other.id), _db(pending.id)],
         )
     assert Hold.objects.get(id=pending.id).status == "PENDING"
+
+
+def _marked(account) -> bool:
+    return Account.objects.values_list("has_holds", flat=True).get(id=account.id)
+
+
+def test_the_database_marks_a_payer_at_its_first_hold_and_never_unmarks_it(parties):
+    payer, payee = parties
+    assert not _marked(payer)
+    with pytest.raises(InsufficientFunds):
+        hold(payer, payee, "1000")  # a refused hold (FAILED) holds nothing: no mark
+    assert not _marked(payer)
+    pending = hold(payer, payee, "30")  # the engine never writes the mark: the trigger does
+    assert _marked(payer) and not _marked(payee)
+    hold_capture(initiator=payee.user, hold_id=str(pending.id), idempotency_key="c")
+    assert _marked(payer)
+    with pytest.raises(REFUSED):
+        _sql("UPDATE accounts_account SET has_holds = FALSE WHERE id = %s", [_db(payer.id)])
+    assert _marked(payer)
+
+
+def test_a_payer_without_holds_costs_no_holds_query_and_a_marked_one_does(parties):
+    from django.test.utils import CaptureQueriesContext
+
+    payer, payee = parties
+
+    def holds_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            transfer(payer, payee, "1")
+        return sum("ledger_hold" in query["sql"] for query in queries.captured_queries)
+
+    assert holds_queries() == 0
+    hold(payer, payee, "90")
+    assert holds_queries() == 1
+    with pytest.raises(InsufficientFunds):
+        transfer(payer, payee, "9")  # 100 - 1 - 1 - 90 = 8 available
+
+
+def test_verify_ledger_finds_a_hold_whose_payer_is_not_marked(parties):
+    from ledger import triggers
+    from ledger.selectors import ledger_verify
+
+    payer, payee = parties
+    pending = hold(payer, payee, "30")
+    assert ledger_verify().ok
+    triggers.HAS_HOLDS_KEPT.uninstall(connection)  # a superuser's tamper, around the trigger
+    try:
+        _sql("UPDATE accounts_account SET has_holds = FALSE WHERE id = %s", [_db(payer.id)])
+    finally:
+        triggers.HAS_HOLDS_KEPT.install(connection)
+    report = ledger_verify()
+    assert not report.ok
+    assert f"hold {pending.id} from account {payer.id}" in report.hold_problems[0]
