@@ -39,13 +39,37 @@ _FIELDS = (
 )
 
 
-class TransactionAccountFilter(AccountFilter):
+class FromToAccountFilter(AccountFilter):
     account_fields = ("from_account", "to_account")
+
+
+class MovementColumnsMixin:
+    """The columns a transaction and a hold share: short id, both accounts linked, amount."""
+
+    @admin.display(description="id", ordering="id")
+    def short_id(self, row):
+        return id_html(row.pk)
+
+    @admin.display(description="from", ordering="from_account_id")
+    def from_display(self, row):
+        return id_html(row.from_account_id, link_to="accounts_account")
+
+    @admin.display(description="to", ordering="to_account_id")
+    def to_display(self, row):
+        return id_html(row.to_account_id, link_to="accounts_account")
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_display(self, row):
+        return money_html(row.amount, row.currency)
 
 
 @admin.register(Transaction)
 class TransactionAdmin(
-    InitialFundsPageMixin, SearchByIdMixin, StaffBrowseOnlyMixin, admin.ModelAdmin
+    InitialFundsPageMixin,
+    MovementColumnsMixin,
+    SearchByIdMixin,
+    StaffBrowseOnlyMixin,
+    admin.ModelAdmin,
 ):
     """Read-only for everyone; system users post initial funds from a page of their own that
     calls the same service as `POST /api/transactions/system/initial-funds`. Search by any part
@@ -63,7 +87,7 @@ class TransactionAdmin(
         "amount_display",
         "reference",
     )
-    list_filter = (TransactionAccountFilter, "status", "kind", "created_at")
+    list_filter = (FromToAccountFilter, "status", "kind", "created_at")
     search_fields = ("=idempotency_key", "=reference")
     search_help_text = "An id, an idempotency key, a reference, or metadata as KEY=VALUE."
     id_search_fields = ("id", "from_account_id", "to_account_id")
@@ -71,22 +95,6 @@ class TransactionAdmin(
     ordering = ("-created_at",)
     fields = _FIELDS
     readonly_fields = _FIELDS
-
-    @admin.display(description="id", ordering="id")
-    def short_id(self, tx: Transaction):
-        return id_html(tx.pk)
-
-    @admin.display(description="from", ordering="from_account_id")
-    def from_display(self, tx: Transaction):
-        return id_html(tx.from_account_id, link_to="accounts_account")
-
-    @admin.display(description="to", ordering="to_account_id")
-    def to_display(self, tx: Transaction):
-        return id_html(tx.to_account_id, link_to="accounts_account")
-
-    @admin.display(description="amount", ordering="amount")
-    def amount_display(self, tx: Transaction):
-        return money_html(tx.amount, tx.currency)
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "can_post_funds": is_system_user(request.user)}
@@ -197,12 +205,8 @@ _HOLD_FIELDS = (
 )
 
 
-class HoldAccountFilter(AccountFilter):
-    account_fields = ("from_account", "to_account")
-
-
 @admin.register(Hold)
-class HoldAdmin(SearchByIdMixin, StaffBrowseOnlyMixin, admin.ModelAdmin):
+class HoldAdmin(MovementColumnsMixin, SearchByIdMixin, StaffBrowseOnlyMixin, admin.ModelAdmin):
     """Holds, read-only for staff; system users void PENDING ones through the same service as
     `POST /api/holds/:id/void` (the selected hold's id and the admin user make its key)."""
 
@@ -216,29 +220,13 @@ class HoldAdmin(SearchByIdMixin, StaffBrowseOnlyMixin, admin.ModelAdmin):
         "expires_at",
         "reference",
     )
-    list_filter = (HoldAccountFilter, "status", "created_at")
+    list_filter = (FromToAccountFilter, "status", "created_at")
     search_fields = ("=idempotency_key", "=reference")
     id_search_fields = ("id", "from_account_id", "to_account_id")
     ordering = ("-created_at",)
     fields = _HOLD_FIELDS
     readonly_fields = _HOLD_FIELDS
     actions = ("void",)
-
-    @admin.display(description="id", ordering="id")
-    def short_id(self, hold: Hold):
-        return id_html(hold.pk)
-
-    @admin.display(description="from", ordering="from_account_id")
-    def from_display(self, hold: Hold):
-        return id_html(hold.from_account_id, link_to="accounts_account")
-
-    @admin.display(description="to", ordering="to_account_id")
-    def to_display(self, hold: Hold):
-        return id_html(hold.to_account_id, link_to="accounts_account")
-
-    @admin.display(description="amount", ordering="amount")
-    def amount_display(self, hold: Hold):
-        return money_html(hold.amount, hold.currency)
 
     def has_void_permission(self, request) -> bool:
         return is_system_user(request.user)

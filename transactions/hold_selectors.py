@@ -7,10 +7,10 @@ from django.utils import timezone
 from accounts.models import Account
 from accounts.selectors import account_get_visible
 from bankledger.core.ids import parse_id
-from bankledger.core.pagination import Page, page_from
+from bankledger.core.pagination import Page
 from ledger.models import Hold
 from transactions.exceptions import HoldNotFound
-from transactions.selectors import keyset_after
+from transactions.selectors import newest_first_page
 from users.models import User
 
 
@@ -46,12 +46,7 @@ def hold_list(
         rows = rows.filter(Q(from_account=account) | Q(to_account=account))
     if status:
         rows = rows.filter(_status_is(status))
-    if cursor:
-        rows = rows.filter(keyset_after(cursor))
-    fetched = list(rows.order_by("-created_at", "-id")[: limit + 1])
-    return page_from(
-        fetched, limit=limit, position=lambda h: {"t": h.created_at.isoformat(), "id": str(h.id)}
-    )
+    return newest_first_page(rows, cursor=cursor, limit=limit)
 
 
 def _status_is(status: str) -> Q:

@@ -55,7 +55,20 @@ def metadata_has(key: str, value: str):
     return Exact(extracted, value)
 
 
-def keyset_after(cursor: str) -> Q:
+def newest_first_page(rows: QuerySet, *, cursor: str | None, limit: int) -> Page:
+    """`rows` newest first, keyset-paginated on (created_at, id), from after `cursor`: the
+    transaction and hold lists alike."""
+    if cursor:
+        rows = rows.filter(_keyset_after(cursor))
+    fetched = list(rows.order_by("-created_at", "-id")[: limit + 1])
+    return page_from(
+        fetched,
+        limit=limit,
+        position=lambda row: {"t": row.created_at.isoformat(), "id": str(row.id)},
+    )
+
+
+def _keyset_after(cursor: str) -> Q:
     """Rows after `cursor` in (created_at, id) order, newest first."""
     position = cursor_decode(cursor, {"t", "id"})
     try:
@@ -95,14 +108,7 @@ def transaction_list(
         rows = rows.filter(created_at__gte=since)
     if until:
         rows = rows.filter(created_at__lt=until)
-    if cursor:
-        rows = rows.filter(keyset_after(cursor))
-    fetched = list(rows.order_by("-created_at", "-id")[: limit + 1])
-    return page_from(
-        fetched,
-        limit=limit,
-        position=lambda tx: {"t": tx.created_at.isoformat(), "id": str(tx.id)},
-    )
+    return newest_first_page(rows, cursor=cursor, limit=limit)
 
 
 def initial_funds_repeat(

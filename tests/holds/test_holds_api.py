@@ -13,13 +13,6 @@ from transactions.models import Transaction
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def parties(user, make_user, make_account, fund):
-    payer, payee = make_account(user), make_account(make_user())
-    fund(payer, "100")
-    return payer, payee
-
-
 def _create(client, payer, payee, amount="30", key="h1", **extra):
     body = {
         "fromAccount": str(payer.id),

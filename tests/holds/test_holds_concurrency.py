@@ -23,13 +23,6 @@ from transactions.models import Transaction
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def parties(user, make_user, make_account, fund):
-    payer, payee = make_account(user), make_account(make_user())
-    fund(payer, "100")
-    return payer, payee
-
-
 def _hold_body(payer, payee, key, amount="10"):
     return {
         "fromAccount": str(payer.id),

@@ -16,13 +16,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 REFUSED = (IntegrityError, InternalError)
 
 
-@pytest.fixture
-def parties(user, make_user, make_account, fund):
-    payer, payee = make_account(user), make_account(make_user())
-    fund(payer, "100")
-    return payer, payee
-
-
 def _sql(statement, params):
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(statement, params)

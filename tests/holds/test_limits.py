@@ -17,13 +17,6 @@ from transactions.hold_services import hold_capture
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def parties(user, make_user, make_account, fund):
-    payer, payee = make_account(user), make_account(make_user())
-    fund(payer, "100")
-    return payer, payee
-
-
 def _limits(system_api, account, **body):
     return system_api.put(f"/api/accounts/{account.id}/limits", body, format="json")
 
