@@ -146,6 +146,23 @@ class AccountLimitChange(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["account", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(overdraft_limit__gte=0, previous_overdraft_limit__gte=0),
+                name="account_limit_changes_overdraft_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(daily_outflow_limit__isnull=True)
+                    | models.Q(daily_outflow_limit__gte=0)
+                )
+                & (
+                    models.Q(previous_daily_outflow_limit__isnull=True)
+                    | models.Q(previous_daily_outflow_limit__gte=0)
+                ),
+                name="account_limit_changes_daily_not_negative",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.account_id}: limits changed"

@@ -95,7 +95,7 @@ def ledger_verify(*, limit: int = 50) -> LedgerReport:
     report.unbalanced_transactions = [
         f"transaction {tx}: debits {debits}, credits {credits}"
         for tx, debits, credits in unbalanced
-    ]
+    ] + _legs_not_matching(limit)
     totals = Account.objects.values("currency").annotate(total=Sum("balance")).exclude(total=0)
     report.nonzero_currencies = [f"{row['currency']}: {row['total']}" for row in totals]
     report.incomplete_batches = _incomplete_batches(limit)
@@ -104,6 +104,38 @@ def ledger_verify(*, limit: int = 50) -> LedgerReport:
     report.log_leaves, report.log_checkpoint_size = log.leaves, log.checkpoint_size
     report.log_mismatches = log.problems
     return report
+
+
+def _legs_not_matching(limit: int) -> list[str]:
+    """A transaction that moved money (COMPLETED, or since REVERSED) has exactly two legs: a
+    DEBIT of its amount on its sender and a CREDIT of its amount on its receiver; a FAILED one
+    has none. (A capture row without its legs would otherwise release a hold and pay nobody.)"""
+    Transaction = apps.get_model("transactions", "Transaction")
+    legs = Transaction.objects.annotate(
+        legs=Count("entries"),
+        debit=Count(
+            "entries",
+            filter=Q(
+                entries__type=LedgerEntry.Type.DEBIT,
+                entries__account=F("from_account"),
+                entries__amount=F("amount"),
+            ),
+        ),
+        credit=Count(
+            "entries",
+            filter=Q(
+                entries__type=LedgerEntry.Type.CREDIT,
+                entries__account=F("to_account"),
+                entries__amount=F("amount"),
+            ),
+        ),
+    )
+    failed = Q(status="FAILED")
+    offenders = legs.filter((failed & Q(legs__gt=0)) | (~failed & ~Q(legs=2, debit=1, credit=1)))
+    return [
+        f"transaction {tx} ({status}): {n} legs, not its amount from its sender to its receiver"
+        for tx, status, n in offenders.values_list("id", "status", "legs")[:limit]
+    ]
 
 
 def _incomplete_batches(limit: int) -> list[str]:
@@ -188,6 +220,30 @@ def account_held(*, account: Account) -> int:
     return total or 0
 
 
+def _hold_writes_broken(limit: int) -> list[str]:
+    """Each hold that was PENDING was made by its payer's owner in both accounts' currency, and
+    a VOIDED one was voided by the payee's owner or a system user (ledger.triggers.HOLD_WRITES)."""
+    made = Hold.objects.exclude(status=Hold.Status.FAILED)
+    wrong_terms = made.exclude(
+        initiator=F("from_account__user"),
+        currency=F("from_account__currency"),
+        to_account__currency=F("currency"),
+    ).values_list("id", flat=True)
+    wrong_void = (
+        Hold.objects.filter(status=Hold.Status.VOIDED)
+        .exclude(voided_by=F("to_account__user"))
+        .exclude(voided_by__is_system=True)
+        .values_list("id", flat=True)
+    )
+    return [
+        f"hold {hold}: not made by its payer's owner in its accounts' currency"
+        for hold in wrong_terms[:limit]
+    ] + [
+        f"hold {hold}: voided by neither its payee's owner nor a system user"
+        for hold in wrong_void[:limit]
+    ]
+
+
 def _hold_problems(limit: int) -> list[str]:
     """Every CAPTURED hold has exactly one capture that did not fail, of its captured amount
     (at most the hold's), between its accounts, and is linked to it; no capture posts a hold
@@ -214,6 +270,7 @@ def _hold_problems(limit: int) -> list[str]:
         transaction__status__in=["COMPLETED", "REVERSED"],
     ).values_list("id", flat=True)
     problems += [f"hold {hold}: its capture does not match it" for hold in wrong[:limit]]
+    problems += _hold_writes_broken(limit)
     unmarked = (
         Hold.objects.exclude(status=Hold.Status.FAILED)
         .filter(from_account__has_holds=False)

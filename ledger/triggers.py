@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from accounts.models import Account
 from bankledger.core.triggers import Reaction, Refusal
 from ledger.models import Checkpoint, Hold, LedgerEntry, LogKey, LogLeaf, LogNode
+from users.models import User
 
 MESSAGE = "ledger entries are immutable"
 
@@ -50,7 +51,7 @@ class Guard(Refusal):
             f"""CREATE OR REPLACE FUNCTION {self.name}() RETURNS trigger AS $$
             BEGIN
                 IF {when} THEN
-                    RAISE EXCEPTION '{self.message}' USING ERRCODE = '{self.errcode}';
+                    RAISE EXCEPTION '{self.literal}' USING ERRCODE = '{self.errcode}';
                 END IF;
                 RETURN NEW;
             END
@@ -120,6 +121,12 @@ _TERMS_CHANGED = " OR ".join(
         "idempotency_key",
         "reference",
         "metadata",
+        "fingerprint",
+        "expires_in",
+        "created_at",
+        "failure_code",
+        "failure_message",
+        "failure_remaining",
     )
 )
 
@@ -177,10 +184,10 @@ HOLDS = [
         table=_HOLDS,
         event="UPDATE",
         when=(
-            "(NEW.status = 'CAPTURED' AND OLD.expires_at <= {now})"
+            "(NEW.status IN ('CAPTURED', 'VOIDED') AND OLD.expires_at <= {now})"
             " OR (NEW.status = 'EXPIRED' AND OLD.expires_at > {now})"
         ),
-        message="a hold is captured only before its expiry and expires only from it",
+        message="a hold is captured or voided only before its expiry and expires only from it",
         errcode="check_violation",
     ),
     Refusal(name="holds_no_delete", table=_HOLDS, event="DELETE", message="holds are kept"),
@@ -198,7 +205,8 @@ CAPTURE_LINK = Guard(
         "NEW.status = 'CAPTURED' AND NOT EXISTS (SELECT 1 FROM transactions_transaction t"
         " WHERE t.id = NEW.transaction_id AND t.hold_id = NEW.id AND t.kind = 'CAPTURE'"
         " AND t.status = 'COMPLETED' AND t.amount = NEW.captured_amount"
-        " AND t.from_account_id = NEW.from_account_id AND t.to_account_id = NEW.to_account_id)"
+        " AND t.from_account_id = NEW.from_account_id AND t.to_account_id = NEW.to_account_id"
+        " AND t.currency = NEW.currency)"
     ),
 )
 
@@ -233,4 +241,64 @@ HAS_HOLDS_KEPT = Refusal(
     message="an account that held money stays marked has_holds",
     errcode="check_violation",
 )
-EVERY = [*IMMUTABLE, *LOG, *HOLDS, CAPTURE_LINK, HOLDS_MARK_PAYER, HAS_HOLDS_KEPT]
+_USERS = User._meta.db_table
+# How a hold may be written and change, beyond HOLDS: written PENDING (or FAILED, a recorded
+# refusal) only; a PENDING hold never becomes FAILED; a PENDING one is made by the payer's
+# owner between two ACTIVE accounts of its currency; only the payee's owner or a system user
+# voids it. Installed by migration 0010 with the widened HOLDS above.
+HOLD_WRITES = [
+    Refusal(
+        name="holds_written_pending_or_failed",
+        table=_HOLDS,
+        event="INSERT",
+        when="NEW.status NOT IN ('PENDING', 'FAILED')",
+        message="a hold is written PENDING, or FAILED as a recorded refusal",
+        errcode="check_violation",
+    ),
+    Refusal(
+        name="holds_never_fail_later",
+        table=_HOLDS,
+        event="UPDATE",
+        when="OLD.status = 'PENDING' AND NEW.status = 'FAILED'",
+        message="a PENDING hold is captured, voided or expired, never FAILED",
+        errcode="check_violation",
+    ),
+    Guard(
+        name="holds_between_active_accounts",
+        table=_HOLDS,
+        event="INSERT",
+        when=(
+            "NEW.status = 'PENDING' AND ("  # noqa: S608 (constant)
+            f"NOT EXISTS (SELECT 1 FROM {_ACCOUNTS} a WHERE a.id = NEW.from_account_id"
+            " AND a.user_id = NEW.initiator_id AND a.currency = NEW.currency"
+            " AND a.status = 'ACTIVE')"
+            f" OR NOT EXISTS (SELECT 1 FROM {_ACCOUNTS} a WHERE a.id = NEW.to_account_id"
+            " AND a.currency = NEW.currency AND a.status = 'ACTIVE'))"
+        ),
+        message="a hold is made by the owner of its payer, between ACTIVE accounts of its currency",
+        errcode="check_violation",
+    ),
+    Guard(
+        name="holds_voided_by_payee_or_system",
+        table=_HOLDS,
+        event="UPDATE",
+        when=(
+            "NEW.status = 'VOIDED' AND OLD.status = 'PENDING'"  # noqa: S608 (constant)
+            f" AND NOT EXISTS (SELECT 1 FROM {_ACCOUNTS} a WHERE a.id = NEW.to_account_id"
+            " AND a.user_id = NEW.voided_by_id)"
+            f" AND NOT EXISTS (SELECT 1 FROM {_USERS} u WHERE u.id = NEW.voided_by_id"
+            " AND u.is_system)"
+        ),
+        message="a hold is voided by the owner of its payee or by a system user",
+        errcode="check_violation",
+    ),
+]
+EVERY = [
+    *IMMUTABLE,
+    *LOG,
+    *HOLDS,
+    CAPTURE_LINK,
+    HOLDS_MARK_PAYER,
+    HAS_HOLDS_KEPT,
+    *HOLD_WRITES,
+]

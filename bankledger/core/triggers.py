@@ -54,13 +54,18 @@ class Refusal(Trigger):
     when: str | Mapping[str, str] = ""
     errcode: str = "restrict_violation"
 
+    @property
+    def literal(self) -> str:
+        """The message inside an SQL string literal (both databases double a quote)."""
+        return self.message.replace("'", "''")
+
     def install_sql(self, vendor: str) -> list[str]:
         condition = self.when.get(vendor, "") if isinstance(self.when, Mapping) else self.when
         when = f" WHEN ({condition})" if condition else ""
         if vendor == "postgresql":
             return [
                 f"""CREATE OR REPLACE FUNCTION {self.name}() RETURNS trigger AS $$
-                BEGIN RAISE EXCEPTION '{self.message}' USING ERRCODE = '{self.errcode}'; END
+                BEGIN RAISE EXCEPTION '{self.literal}' USING ERRCODE = '{self.errcode}'; END
                 $$ LANGUAGE plpgsql""",
                 f"""CREATE OR REPLACE TRIGGER {self.name} BEFORE {self.event} ON {self.table}
                 FOR EACH ROW{when} EXECUTE FUNCTION {self.name}()""",
@@ -68,7 +73,7 @@ class Refusal(Trigger):
         if vendor == "sqlite":
             return [
                 f"""CREATE TRIGGER IF NOT EXISTS {self.name} BEFORE {self.event} ON {self.table}
-                FOR EACH ROW{when} BEGIN SELECT RAISE(ABORT, '{self.message}'); END"""
+                FOR EACH ROW{when} BEGIN SELECT RAISE(ABORT, '{self.literal}'); END"""
             ]
         raise NotImplementedError(f"No triggers for the {vendor} backend.")
 

@@ -16,7 +16,8 @@ class Migration(migrations.Migration):
     dependencies = [("accounts", "0006_has_holds"), ("ledger", "0008_available_gate")]
 
     operations = [
-        migrations.RunPython(_mark, migrations.RunPython.noop),
+        # The trigger first: a hold written while this runs is then marked either way.
         HOLDS_MARK_PAYER.operation(),
+        migrations.RunPython(_mark, migrations.RunPython.noop),
         HAS_HOLDS_KEPT.operation(),
     ]

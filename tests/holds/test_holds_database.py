@@ -8,7 +8,7 @@ from django.db import IntegrityError, InternalError, connection, transaction
 from accounts.models import Account
 from ledger.exceptions import InsufficientFunds
 from ledger.models import Hold
-from tests.holds.helpers import hold
+from tests.holds.helpers import expired_hold, hold
 from tests.transactions.helpers import transfer
 from transactions.hold_services import hold_capture
 
@@ -173,3 +173,105 @@ def test_verify_ledger_finds_a_hold_whose_payer_is_not_marked(parties):
     report = ledger_verify()
     assert not report.ok
     assert f"hold {pending.id} from account {payer.id}" in report.hold_problems[0]
+
+
+def test_a_hold_is_written_pending_or_failed_and_a_pending_one_never_fails(parties):
+    payer, payee = parties
+    pending = hold(payer, payee, "30")
+    with pytest.raises(REFUSED):
+        _sql("UPDATE ledger_hold SET status = 'FAILED' WHERE id = %s", [_db(pending.id)])
+    with pytest.raises(REFUSED):
+        _sql("UPDATE ledger_hold SET fingerprint = 'other' WHERE id = %s", [_db(pending.id)])
+    with pytest.raises(REFUSED):
+        _copy_of(pending, status="EXPIRED")
+    assert Hold.objects.get(id=pending.id).status == "PENDING"
+
+
+def test_a_hold_is_made_by_its_payer_s_owner_between_active_accounts_of_its_currency(
+    parties, make_user, make_account
+):
+    payer, payee = parties
+    pending = hold(payer, payee, "30")
+    stranger = make_user()
+    with pytest.raises(REFUSED):
+        _copy_of(pending, initiator_id=_db(stranger.id))
+    with pytest.raises(REFUSED):
+        _copy_of(pending, currency="'USD'")
+    Account.objects.filter(id=payee.id).update(status="FROZEN")
+    with pytest.raises(REFUSED):
+        _copy_of(pending)
+    Account.objects.filter(id=payee.id).update(status="ACTIVE")
+    _copy_of(pending)  # the same hold again, as its owner would make it: accepted
+    assert Hold.objects.count() == 2
+
+
+def test_a_hold_is_voided_only_before_its_expiry_by_its_payee_or_a_system_user(parties):
+    payer, payee = parties
+    pending = hold(payer, payee, "30")
+    void = "UPDATE ledger_hold SET status = 'VOIDED', voided_by_id = %s,"
+    void += " void_idempotency_key = 'v' WHERE id = %s"
+    with pytest.raises(REFUSED):
+        _sql(void, [_db(payer.user.id), _db(pending.id)])  # the payer may not take it back
+    lapsed = expired_hold(payer, payee, 100)
+    with pytest.raises(REFUSED):
+        _sql(void, [_db(payee.user.id), _db(lapsed.id)])
+    _sql(void, [_db(payee.user.id), _db(pending.id)])
+    assert Hold.objects.get(id=pending.id).status == "VOIDED"
+
+
+def test_an_account_s_funding_role_never_changes(parties):
+    payer, _payee = parties
+    with pytest.raises(REFUSED):
+        _sql("UPDATE accounts_account SET is_funding = TRUE WHERE id = %s", [_db(payer.id)])
+    assert not Account.objects.get(id=payer.id).is_funding
+
+
+def test_verify_ledger_finds_a_transaction_whose_legs_do_not_move_it(parties):
+    from ledger.selectors import ledger_verify
+
+    payer, payee = parties
+    moved = transfer(payer, payee, "5")
+    assert ledger_verify().ok
+    # A transaction row written without its legs: a capture like it would release a hold and
+    # pay nobody, with every balance still adding up.
+    _sql("UPDATE transactions_transaction SET amount = amount + 1 WHERE id = %s", [_db(moved.id)])
+    report = ledger_verify()
+    assert not report.ok
+    assert any(
+        f"transaction {moved.id} (COMPLETED): 2 legs" in p for p in report.unbalanced_transactions
+    )
+
+
+def _copy_of(pending, **columns):
+    """INSERT a copy of `pending` under a new id and key, with `columns` (SQL) overridden."""
+    values = {
+        "id": "%s",
+        "from_account_id": "from_account_id",
+        "to_account_id": "to_account_id",
+        "amount": "amount",
+        "currency": "currency",
+        "status": "status",
+        "expires_at": "expires_at",
+        "expires_in": "expires_in",
+        "initiator_id": "initiator_id",
+        "idempotency_key": "idempotency_key || '-copy'",
+        "fingerprint": "fingerprint",
+        "failure_code": "failure_code",
+        "failure_message": "failure_message",
+        "metadata": "metadata",
+        "created_at": "created_at",
+        "updated_at": "updated_at",
+    }
+    params = [_db(__import__("uuid").uuid4())]
+    for column, value in columns.items():
+        if isinstance(value, str) and value.startswith("'"):
+            values[column] = value
+        else:
+            values[column], params = "%s", [*params, value]
+    # The overridden values follow the id in column order.
+    ordered = [values[c] for c in values]
+    _sql(
+        f"INSERT INTO ledger_hold ({', '.join(values)}) SELECT {', '.join(ordered)}"
+        " FROM ledger_hold WHERE id = %s",
+        [*params, _db(pending.id)],
+    )
