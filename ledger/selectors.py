@@ -6,11 +6,23 @@ from datetime import datetime
 
 from django.apps import apps
 from django.db import connection
-from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.models import Account
+from accounts.models import Account, AccountLimitChange
 from bankledger.core.pagination import InvalidCursor, Page, cursor_decode, page_from
 from bankledger.core.replicas import lag_tolerant
 from ledger.log.verify import log_verify
@@ -220,6 +232,26 @@ def account_held(*, account: Account) -> int:
     return total or 0
 
 
+def _limits_unrecorded(limit: int) -> list[str]:
+    """A user account's limits are the ones its newest recorded change set, or the defaults (no
+    overdraft, no daily limit) when none was recorded: no limit changes unrecorded."""
+    newest = AccountLimitChange.objects.filter(account=OuterRef("id")).order_by("-id")
+    accounts = Account.objects.filter(is_funding=False).annotate(
+        recorded=Exists(newest),
+        overdraft=Subquery(newest.values("overdraft_limit")[:1]),
+        daily=Subquery(newest.values("daily_outflow_limit")[:1]),
+    )
+    unrecorded = Q(recorded=False) & (~Q(overdraft_limit=0) | Q(daily_outflow_limit__isnull=False))
+    daily_differs = (
+        Q(daily_outflow_limit__isnull=True, daily__isnull=False)
+        | Q(daily_outflow_limit__isnull=False, daily__isnull=True)
+        | (Q(daily_outflow_limit__isnull=False) & ~Q(daily_outflow_limit=F("daily")))
+    )
+    differs = Q(recorded=True) & (~Q(overdraft_limit=F("overdraft")) | daily_differs)
+    offenders = accounts.filter(unrecorded | differs).values_list("id", flat=True)
+    return [f"account {id_}: limits not as last recorded" for id_ in offenders[:limit]]
+
+
 def _hold_writes_broken(limit: int) -> list[str]:
     """Each hold that was PENDING was made by its payer's owner in both accounts' currency, and
     a VOIDED one was voided by the payee's owner or a system user (ledger.triggers.HOLD_WRITES)."""
@@ -250,7 +282,7 @@ def _hold_problems(limit: int) -> list[str]:
     that is not CAPTURED; the payer of every hold that was PENDING is marked `has_holds` (the
     posting engine reads the holds of marked payers only); and no user account's balance - held
     (its live PENDING holds: what it holds is computed from the hold rows, never cached) is
-    below -overdraft_limit."""
+    below -overdraft_limit, whose value is the one last recorded in its limit history."""
     Transaction = apps.get_model("transactions", "Transaction")
     captures = Transaction.objects.filter(kind="CAPTURE").exclude(status="FAILED")
     problems = []
@@ -270,7 +302,7 @@ def _hold_problems(limit: int) -> list[str]:
         transaction__status__in=["COMPLETED", "REVERSED"],
     ).values_list("id", flat=True)
     problems += [f"hold {hold}: its capture does not match it" for hold in wrong[:limit]]
-    problems += _hold_writes_broken(limit)
+    problems += _hold_writes_broken(limit) + _limits_unrecorded(limit)
     unmarked = (
         Hold.objects.exclude(status=Hold.Status.FAILED)
         .filter(from_account__has_holds=False)

@@ -166,3 +166,15 @@ def test_hold_events_are_seen_by_both_owners(parties, system_user):
         assert seen[0]["data"]["status"] == "CAPTURED"
     created = client_for(payee.user).get("/api/events", {"type": "hold.created"}).json()
     assert created["events"][0]["data"]["status"] == "PENDING"
+
+
+def test_verify_ledger_finds_limits_changed_without_a_record(system_api, parties):
+    payer, _payee = parties
+    assert _limits(system_api, payer, overdraftLimit="50", reason="r").status_code == 200
+    assert ledger_verify().ok
+    Account.objects.filter(id=payer.id).update(overdraft_limit=9000)  # around the service
+    assert ledger_verify().hold_problems == [f"account {payer.id}: limits not as last recorded"]
+    _limits(system_api, payer, overdraftLimit="90", reason="r")
+    assert ledger_verify().ok
+    Account.objects.filter(id=payer.id).update(daily_outflow_limit=100)
+    assert not ledger_verify().ok
