@@ -32,9 +32,15 @@ def _void(client, held):
     )
 
 
-def test_staff_browse_holds_but_cannot_void(pending, make_user):
-    staff = _client(make_user(is_staff=True))
-    assert staff.get("/admin/ledger/hold/").status_code == 200
+def test_staff_browse_holds_but_cannot_void(user, make_user, make_account, fund):
+    # The staff user owns the payee: the service would let it void; the admin must not.
+    staff_user = make_user(is_staff=True)
+    payer = make_account(user)
+    fund(payer, "100")
+    pending = hold(payer, make_account(staff_user), "30")
+    staff = _client(staff_user)
+    page = staff.get("/admin/ledger/hold/")
+    assert page.status_code == 200 and 'value="void"' not in page.content.decode()
     assert staff.get(f"/admin/ledger/hold/{pending.id}/change/").status_code == 200
     _void(staff, pending)
     assert Hold.objects.get(id=pending.id).status == "PENDING"

@@ -2,6 +2,8 @@
 what is available (balance - held + overdraft), a hold changes only while PENDING (captured or
 voided at most once), never in its terms, and is never deleted; one capture per hold."""
 
+import uuid
+
 import pytest
 from django.db import IntegrityError, InternalError, connection, transaction
 
@@ -10,7 +12,8 @@ from ledger.exceptions import InsufficientFunds
 from ledger.models import Hold
 from tests.holds.helpers import expired_hold, hold
 from tests.transactions.helpers import transfer
-from transactions.hold_services import hold_capture
+from transactions.hold_services import hold_capture, hold_void_by
+from transactions.models import Transaction
 
 pytestmark = pytest.mark.django_db(transaction=True)
 REFUSED = (IntegrityError, InternalError)
@@ -48,29 +51,45 @@ def test_a_hold_beyond_available_is_refused_by_raw_sql(parties):
             " SELECT %s, from_account_id, to_account_id, 4001, currency, 'PENDING', expires_at,"
             " expires_in, initiator_id, 'raw', 'x', '', '', metadata, created_at, updated_at"
             " FROM ledger_hold WHERE id = %s",
-            [_db(__import__("uuid").uuid4()), _db(existing.id)],
+            [_db(uuid.uuid4()), _db(existing.id)],
         )
     assert Hold.objects.count() == 1
 
 
-def test_a_second_capture_and_any_change_after_it_are_refused(parties):
+def test_a_second_capture_of_a_hold_is_refused(parties):
     payer, payee = parties
     pending = hold(payer, payee, "30")
     hold_capture(initiator=payee.user, hold_id=str(pending.id), idempotency_key="c")
-    with pytest.raises(REFUSED):
-        _sql("UPDATE ledger_hold SET status = 'VOIDED' WHERE id = %s", [_db(pending.id)])
-    with pytest.raises(REFUSED):
-        _sql("UPDATE ledger_hold SET captured_amount = 1 WHERE id = %s", [_db(pending.id)])
-    with pytest.raises(REFUSED):
-        _sql("DELETE FROM ledger_hold WHERE id = %s", [_db(pending.id)])
-    # A second capture transaction linked to the same hold.
     capture = pending.captures.get()
-    with pytest.raises(REFUSED):
+    # A copy of the capture under another key: a second CAPTURE of the same hold.
+    columns = [field.column for field in Transaction._meta.concrete_fields]
+    copied = [{"id": "%s", "idempotency_key": "'second'"}.get(column, column) for column in columns]
+    with pytest.raises(REFUSED, match=r"one_capture_per_hold|transactions_transaction\.hold_id"):
         _sql(
-            "UPDATE transactions_transaction SET hold_id = %s WHERE id = %s",
-            [_db(pending.id), _db(transfer(payer, payee, "1").id)],
+            f"INSERT INTO transactions_transaction ({', '.join(columns)})"
+            f" SELECT {', '.join(copied)} FROM transactions_transaction WHERE id = %s",
+            [_db(uuid.uuid4()), _db(capture.id)],
         )
-    assert Hold.objects.get(id=pending.id).transaction_id == capture.id
+    assert Transaction.objects.filter(hold=pending).count() == 1
+
+
+def test_a_hold_that_is_no_longer_pending_never_changes_and_no_hold_is_deleted(parties):
+    payer, payee = parties
+    voided = hold(payer, payee, "30")
+    hold_void_by(initiator=payee.user, hold_id=str(voided.id), idempotency_key="v")
+    with pytest.raises(REFUSED, match="no longer PENDING"):
+        _sql(
+            "UPDATE ledger_hold SET status = 'PENDING', voided_by_id = NULL,"
+            " void_idempotency_key = NULL WHERE id = %s",
+            [_db(voided.id)],
+        )
+    pending = hold(payer, payee, "10")
+    with pytest.raises(REFUSED, match="holds are kept"):
+        _sql("DELETE FROM ledger_hold WHERE id = %s", [_db(pending.id)])
+    assert list(Hold.objects.values_list("status", flat=True).order_by("amount")) == [
+        "PENDING",
+        "VOIDED",
+    ]
 
 
 def test_terms_of_a_pending_hold_cannot_change_and_captured_needs_its_transaction(parties):
@@ -262,7 +281,7 @@ def _copy_of(pending, **columns):
         "created_at": "created_at",
         "updated_at": "updated_at",
     }
-    params = [_db(__import__("uuid").uuid4())]
+    params = [_db(uuid.uuid4())]
     for column, value in columns.items():
         if isinstance(value, str) and value.startswith("'"):
             values[column] = value
