@@ -118,6 +118,14 @@ def ledger_verify(*, limit: int = 50) -> LedgerReport:
     return report
 
 
+def _legs_of(type_: str, account: str) -> Count:
+    """A transaction's legs of `type_` on its `account` (a field) moving its whole amount."""
+    return Count(
+        "entries",
+        filter=Q(entries__type=type_, entries__account=F(account), entries__amount=F("amount")),
+    )
+
+
 def _legs_not_matching(limit: int) -> list[str]:
     """A transaction that moved money (COMPLETED, or since REVERSED) has exactly two legs: a
     DEBIT of its amount on its sender and a CREDIT of its amount on its receiver; a FAILED one
@@ -125,22 +133,8 @@ def _legs_not_matching(limit: int) -> list[str]:
     Transaction = apps.get_model("transactions", "Transaction")
     legs = Transaction.objects.annotate(
         legs=Count("entries"),
-        debit=Count(
-            "entries",
-            filter=Q(
-                entries__type=LedgerEntry.Type.DEBIT,
-                entries__account=F("from_account"),
-                entries__amount=F("amount"),
-            ),
-        ),
-        credit=Count(
-            "entries",
-            filter=Q(
-                entries__type=LedgerEntry.Type.CREDIT,
-                entries__account=F("to_account"),
-                entries__amount=F("amount"),
-            ),
-        ),
+        debit=_legs_of(LedgerEntry.Type.DEBIT, "from_account"),
+        credit=_legs_of(LedgerEntry.Type.CREDIT, "to_account"),
     )
     failed = Q(status="FAILED")
     offenders = legs.filter((failed & Q(legs__gt=0)) | (~failed & ~Q(legs=2, debit=1, credit=1)))

@@ -197,11 +197,15 @@ def test_verify_ledger_finds_a_hold_whose_payer_is_not_marked(parties):
 def test_a_hold_is_written_pending_or_failed_and_a_pending_one_never_fails(parties):
     payer, payee = parties
     pending = hold(payer, payee, "30")
-    with pytest.raises(REFUSED):
-        _sql("UPDATE ledger_hold SET status = 'FAILED' WHERE id = %s", [_db(pending.id)])
-    with pytest.raises(REFUSED):
+    with pytest.raises(REFUSED, match="never FAILED"):
+        _sql(
+            "UPDATE ledger_hold SET status = 'FAILED', failure_code = 'insufficient_funds'"
+            " WHERE id = %s",
+            [_db(pending.id)],
+        )
+    with pytest.raises(REFUSED, match="terms of a hold are immutable"):
         _sql("UPDATE ledger_hold SET fingerprint = 'other' WHERE id = %s", [_db(pending.id)])
-    with pytest.raises(REFUSED):
+    with pytest.raises(REFUSED, match="written PENDING"):
         _copy_of(pending, status="EXPIRED")
     assert Hold.objects.get(id=pending.id).status == "PENDING"
 
@@ -212,12 +216,13 @@ def test_a_hold_is_made_by_its_payer_s_owner_between_active_accounts_of_its_curr
     payer, payee = parties
     pending = hold(payer, payee, "30")
     stranger = make_user()
-    with pytest.raises(REFUSED):
+    made_by = "made by the owner of its payer"
+    with pytest.raises(REFUSED, match=made_by):
         _copy_of(pending, initiator_id=_db(stranger.id))
-    with pytest.raises(REFUSED):
+    with pytest.raises(REFUSED, match=made_by):
         _copy_of(pending, currency="'USD'")
     Account.objects.filter(id=payee.id).update(status="FROZEN")
-    with pytest.raises(REFUSED):
+    with pytest.raises(REFUSED, match=made_by):
         _copy_of(pending)
     Account.objects.filter(id=payee.id).update(status="ACTIVE")
     _copy_of(pending)  # the same hold again, as its owner would make it: accepted
@@ -229,10 +234,10 @@ def test_a_hold_is_voided_only_before_its_expiry_by_its_payee_or_a_system_user(p
     pending = hold(payer, payee, "30")
     void = "UPDATE ledger_hold SET status = 'VOIDED', voided_by_id = %s,"
     void += " void_idempotency_key = 'v' WHERE id = %s"
-    with pytest.raises(REFUSED):
+    with pytest.raises(REFUSED, match="voided by the owner of its payee"):
         _sql(void, [_db(payer.user.id), _db(pending.id)])  # the payer may not take it back
     lapsed = expired_hold(payer, payee, 100)
-    with pytest.raises(REFUSED):
+    with pytest.raises(REFUSED, match="only before its expiry"):
         _sql(void, [_db(payee.user.id), _db(lapsed.id)])
     _sql(void, [_db(payee.user.id), _db(pending.id)])
     assert Hold.objects.get(id=pending.id).status == "VOIDED"
@@ -240,7 +245,7 @@ def test_a_hold_is_voided_only_before_its_expiry_by_its_payee_or_a_system_user(p
 
 def test_an_account_s_funding_role_never_changes(parties):
     payer, _payee = parties
-    with pytest.raises(REFUSED):
+    with pytest.raises(REFUSED, match="funding role"):
         _sql("UPDATE accounts_account SET is_funding = TRUE WHERE id = %s", [_db(payer.id)])
     assert not Account.objects.get(id=payer.id).is_funding
 
