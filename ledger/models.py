@@ -1,5 +1,3 @@
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -9,6 +7,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from bankledger.core.annotations import REFERENCE_MAX_LENGTH, annotation_constraints
+from bankledger.core.ids import new_id
 
 
 class ImmutableError(Exception):
@@ -98,7 +97,7 @@ class Hold(models.Model):
 
     Status = HoldStatus
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
     from_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="holds")
     to_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="incoming_holds")
     amount = models.BigIntegerField(help_text="In minor units of the currency.")

@@ -130,16 +130,19 @@ _TERMS_CHANGED = " OR ".join(
     )
 )
 
-# One of HOLDS (below), named for the migration that gave it its gate.
+# One of HOLDS (below), named for the migrations that gave it its gate (0008, 0011).
 ACCOUNTS_WITHIN_AVAILABLE = Guard(
     name="accounts_within_available",
     table=_ACCOUNTS,
     event="UPDATE",
     message=AVAILABLE_MESSAGE,
     errcode="check_violation",
-    # A transfer's receiver, a funding account: no call, no read of the holds.
+    # A transfer's receiver, a funding account, an account that never held money (nothing is
+    # held: the CHECK accounts_user_balance_within_overdraft is the whole rule): no call, no
+    # read of the holds. `has_holds` is set, in the hold's own statement, before any hold
+    # can count (HOLDS_MARK_PAYER) and never unset (HAS_HOLDS_KEPT).
     gate=(
-        "NOT NEW.is_funding AND (NEW.balance < OLD.balance"
+        "NOT NEW.is_funding AND NEW.has_holds AND (NEW.balance < OLD.balance"
         " OR NEW.overdraft_limit < OLD.overdraft_limit)"
     ),
     when=f"NEW.balance + NEW.overdraft_limit - {held_sql('NEW.id')} < 0",

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import CharField, F, Func, Q, QuerySet, Value
+from django.db.models import BooleanField, CharField, F, Func, Q, QuerySet, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.lookups import Exact
 
 from accounts.models import Account
@@ -19,7 +20,7 @@ from bankledger.core.ids import parse_id
 from bankledger.core.pagination import InvalidCursor, Page, cursor_decode, page_from
 from bankledger.core.replicas import lag_tolerant
 from transactions.exceptions import TransactionNotFound
-from transactions.models import Transaction
+from transactions.models import METADATA_INDEXED, Transaction
 from users.models import User
 
 
@@ -44,12 +45,14 @@ def transaction_get(*, user: User, transaction_id: str) -> Transaction:
 
 
 def metadata_has(key: str, value: str):
-    """On PostgreSQL `metadata @> {key: value}`, which the GIN index on the metadata serves.
+    """On PostgreSQL `metadata @> {key: value}`, which the GIN index on the metadata serves
+    (with the index's own condition, true of any row the containment matches).
     SQLite has no containment operator (Django refuses `contains` there), so it compares the
     key's value; the key is quoted into the JSON path, so a key of digits is not taken for an
     array index as Django's key lookups would."""
     if connection.features.supports_json_field_contains:
-        return Q(metadata__contains={key: value})
+        indexed = RawSQL(METADATA_INDEXED, (), BooleanField())  # noqa: S611 (a constant)
+        return Q(metadata__contains={key: value}) & Q(indexed)
     path = Value(f"$.{json.dumps(key)}")
     extracted = Func(F("metadata"), path, function="JSON_EXTRACT", output_field=CharField())
     return Exact(extracted, value)

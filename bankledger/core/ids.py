@@ -4,6 +4,7 @@ see a short form (the first 8 hex digits) and may search by any part of an id.""
 import re
 import uuid
 
+import uuid6
 from django.db.models import CharField, Q, Value
 from django.db.models.functions import Cast, Replace
 from django.db.models.lookups import Contains
@@ -12,6 +13,17 @@ SHORT_ID_LENGTH = 8
 # A search word shorter than this is too likely to be a word, not a piece of an id.
 _MIN_FRAGMENT = 4
 _FRAGMENT = re.compile(r"[0-9a-f-]+")
+
+
+def new_id() -> uuid.UUID:
+    """A new id for a row written per movement (transactions, batches, holds, events, emails):
+    a version 7 UUID (RFC 9562), which leads with its millisecond and is otherwise random. Its
+    rows are inserted in about the order of their ids, so each index they lead lands on the
+    index's last pages, which stay in memory, where a random version 4 id lands on any page of
+    an index that can be many times the size of shared memory, and writes that page whole to
+    the WAL after every checkpoint (README, Benchmarks). Python 3.11's `uuid` has no version
+    7; `uuid6` implements RFC 9562's, monotonic within one millisecond."""
+    return uuid6.uuid7()
 
 
 def parse_id(value, *, not_found: type[Exception]) -> uuid.UUID:

@@ -5,6 +5,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 
+from bankledger.core.ids import new_id
 from bankledger.events.types import EVENT_TYPES
 
 
@@ -17,7 +18,7 @@ class Event(models.Model):
     copies it into `EventAudience`, the index `GET /events` reads."""
 
     id = models.BigAutoField(primary_key=True)
-    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uid = models.UUIDField(default=new_id, unique=True, editable=False)
     seq = models.BigIntegerField(null=True, blank=True, editable=False)
     type = models.CharField(max_length=32, choices=[(t, t) for t in EVENT_TYPES])
     data = models.JSONField(encoder=DjangoJSONEncoder)

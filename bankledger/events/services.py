@@ -4,12 +4,12 @@
 INSERT for all of a change's events. `events_sequence` runs after the commit, in the worker:
 it numbers committed events in commit order and feeds the consumers."""
 
-import uuid
 from functools import cache
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from bankledger.core.ids import new_id
 from bankledger.core.writes import Writes
 from bankledger.events.consumers import consumers_feed
 from bankledger.events.models import Event, EventAudience, EventSequence
@@ -42,7 +42,7 @@ def events_insert(*, events: list[NewEvent], writes: Writes) -> None:
     uid, _type, data, audience, created_at = _fields()
     rows = [
         [
-            uid.get_db_prep_save(uuid.uuid4(), db),
+            uid.get_db_prep_save(new_id(), db),
             event.type,
             data.get_db_prep_save(event.data, db),
             audience.get_db_prep_save(sorted(str(u) for u in event.audience), db),

@@ -1,7 +1,7 @@
-import uuid
-
 from django.db import models
 from django.db.models import Q
+
+from bankledger.core.ids import new_id
 
 
 class EmailStatus(models.TextChoices):
@@ -17,7 +17,7 @@ class Email(models.Model):
 
     Status = EmailStatus
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
     key = models.CharField(
         max_length=200, help_text="The event this message is about, e.g. transfer:<id>:debit."
     )

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import migrations, models
 
 from ledger import triggers
+from ledger.migrations._available_rule import AS_0006
 
 
 class Migration(migrations.Migration):
@@ -192,5 +193,8 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        *(rule.operation() for rule in triggers.HOLDS),
+        *(
+            (AS_0006 if rule is triggers.ACCOUNTS_WITHIN_AVAILABLE else rule).operation()
+            for rule in triggers.HOLDS
+        ),
     ]

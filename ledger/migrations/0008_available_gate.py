@@ -1,15 +1,6 @@
-import dataclasses
-
 from django.db import migrations
 
-from ledger.triggers import ACCOUNTS_WITHIN_AVAILABLE
-
-# The rule as 0006 installed it: the whole condition tested in the function, on every row.
-_UNGATED = dataclasses.replace(
-    ACCOUNTS_WITHIN_AVAILABLE,
-    gate="",
-    when=f"{ACCOUNTS_WITHIN_AVAILABLE.gate} AND {ACCOUNTS_WITHIN_AVAILABLE.when}",
-)
+from ledger.migrations._available_rule import AS_0006, AS_0008
 
 
 def _installer(rule):
@@ -26,4 +17,4 @@ class Migration(migrations.Migration):
 
     dependencies = [("ledger", "0007_foreign_key_indexes")]
 
-    operations = [migrations.RunPython(_installer(ACCOUNTS_WITHIN_AVAILABLE), _installer(_UNGATED))]
+    operations = [migrations.RunPython(_installer(AS_0008), _installer(AS_0006))]
