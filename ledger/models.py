@@ -84,6 +84,11 @@ class HoldStatus(models.TextChoices):
     FAILED = "FAILED"
 
 
+# How long a hold may last (API.md "Holds": `expiresIn`, seconds); the database refuses a hold
+# written outside it (ledger.triggers.HOLD_EXPIRY_BOUNDS).
+MIN_EXPIRES_IN, MAX_EXPIRES_IN = 1, 30 * 24 * 3600
+
+
 class Hold(models.Model):
     """Money reserved on the payer's account for a payee (API.md "Holds"): written and changed
     only by the posting engine, with the accounts locked.

@@ -26,7 +26,7 @@ from accounts.models import Account, AccountLimitChange
 from bankledger.core.pagination import InvalidCursor, Page, cursor_decode, page_from
 from bankledger.core.replicas import lag_tolerant
 from ledger.log.verify import log_verify
-from ledger.models import Hold, LedgerEntry
+from ledger.models import MAX_EXPIRES_IN, MIN_EXPIRES_IN, Hold, LedgerEntry
 
 
 @dataclass
@@ -247,8 +247,9 @@ def _limits_unrecorded(limit: int) -> list[str]:
 
 
 def _hold_writes_broken(limit: int) -> list[str]:
-    """Each hold that was PENDING was made by its payer's owner in both accounts' currency, and
-    a VOIDED one was voided by the payee's owner or a system user (ledger.triggers.HOLD_WRITES)."""
+    """Each hold that was PENDING was made by its payer's owner in both accounts' currency, every
+    hold lasts what the API allows, and a VOIDED one was voided by the payee's owner or a system
+    user (ledger.triggers.HOLD_WRITES, HOLD_EXPIRY_BOUNDS)."""
     made = Hold.objects.exclude(status=Hold.Status.FAILED)
     wrong_terms = made.exclude(
         initiator=F("from_account__user"),
@@ -261,13 +262,23 @@ def _hold_writes_broken(limit: int) -> list[str]:
         .exclude(voided_by__is_system=True)
         .values_list("id", flat=True)
     )
-    return [
-        f"hold {hold}: not made by its payer's owner in its accounts' currency"
-        for hold in wrong_terms[:limit]
-    ] + [
-        f"hold {hold}: voided by neither its payee's owner nor a system user"
-        for hold in wrong_void[:limit]
-    ]
+    wrong_span = Hold.objects.exclude(
+        expires_in__gte=MIN_EXPIRES_IN, expires_in__lte=MAX_EXPIRES_IN
+    ).values_list("id", flat=True)
+    return (
+        [
+            f"hold {hold}: not made by its payer's owner in its accounts' currency"
+            for hold in wrong_terms[:limit]
+        ]
+        + [
+            f"hold {hold}: expires_in outside {MIN_EXPIRES_IN}-{MAX_EXPIRES_IN} seconds"
+            for hold in wrong_span[:limit]
+        ]
+        + [
+            f"hold {hold}: voided by neither its payee's owner nor a system user"
+            for hold in wrong_void[:limit]
+        ]
+    )
 
 
 def _hold_problems(limit: int) -> list[str]:

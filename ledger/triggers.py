@@ -8,7 +8,16 @@ from dataclasses import dataclass
 
 from accounts.models import Account
 from bankledger.core.triggers import Reaction, Refusal
-from ledger.models import Checkpoint, Hold, LedgerEntry, LogKey, LogLeaf, LogNode
+from ledger.models import (
+    MAX_EXPIRES_IN,
+    MIN_EXPIRES_IN,
+    Checkpoint,
+    Hold,
+    LedgerEntry,
+    LogKey,
+    LogLeaf,
+    LogNode,
+)
 from users.models import User
 
 MESSAGE = "ledger entries are immutable"
@@ -296,6 +305,16 @@ HOLD_WRITES = [
         errcode="check_violation",
     ),
 ]
+# A hold lasts what the API allows (its `expires_in` never changes: holds_terms_immutable).
+# Installed by migration 0012.
+HOLD_EXPIRY_BOUNDS = Refusal(
+    name="holds_expires_in_bounds",
+    table=_HOLDS,
+    event="INSERT",
+    when=f"NEW.expires_in < {MIN_EXPIRES_IN} OR NEW.expires_in > {MAX_EXPIRES_IN}",
+    message=f"a hold expires {MIN_EXPIRES_IN} to {MAX_EXPIRES_IN} seconds after it is made",
+    errcode="check_violation",
+)
 EVERY = [
     *IMMUTABLE,
     *LOG,
@@ -304,4 +323,5 @@ EVERY = [
     HOLDS_MARK_PAYER,
     HAS_HOLDS_KEPT,
     *HOLD_WRITES,
+    HOLD_EXPIRY_BOUNDS,
 ]

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from bankledger.core.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from bankledger.core.schema import ErrorSerializer, error_response
 from ledger.exceptions import TransferRefused
-from ledger.models import Hold
+from ledger.models import MAX_EXPIRES_IN, MIN_EXPIRES_IN, Hold
 from transactions.apis import (
     EXAMPLE_PAYEE,
     EXAMPLE_PAYER,
@@ -23,7 +23,6 @@ from transactions.apis import (
 from transactions.hold_selectors import hold_get, hold_list
 from transactions.hold_services import (
     DEFAULT_EXPIRES_IN,
-    MAX_EXPIRES_IN,
     hold_capture,
     hold_create,
     hold_void_by,
@@ -100,7 +99,7 @@ class HoldViewSet(viewsets.ViewSet):
         toAccount = AccountIdField()
         expiresIn = serializers.IntegerField(
             required=False,
-            min_value=1,
+            min_value=MIN_EXPIRES_IN,
             max_value=MAX_EXPIRES_IN,
             default=DEFAULT_EXPIRES_IN,
             help_text="Seconds until the hold expires (1 to 30 days; default 7 days).",

@@ -19,7 +19,6 @@ from transactions.services import account_id_parse, labels_of
 from users.models import User
 
 DEFAULT_EXPIRES_IN = 7 * 24 * 3600
-MAX_EXPIRES_IN = 30 * 24 * 3600
 
 
 def hold_create(

@@ -299,3 +299,48 @@ def _copy_of(pending, **columns):
         " FROM ledger_hold WHERE id = %s",
         [*params, _db(pending.id)],
     )
+
+
+def _copy_hold(existing, *, expires_in: int, key: str):
+    """A FAILED copy of `existing` lasting `expires_in` seconds, written around the service."""
+    _sql(
+        "INSERT INTO ledger_hold (id, from_account_id, to_account_id, amount, currency,"
+        " status, expires_at, expires_in, initiator_id, idempotency_key, fingerprint,"
+        " failure_code, failure_message, metadata, created_at, updated_at)"
+        " SELECT %s, from_account_id, to_account_id, amount, currency, 'FAILED', expires_at,"
+        " %s, initiator_id, %s, 'x', 'insufficient_funds', 'x', metadata, created_at,"
+        " updated_at FROM ledger_hold WHERE id = %s",
+        [_db(uuid.uuid4()), expires_in, key, _db(existing.id)],
+    )
+
+
+@pytest.mark.parametrize("expires_in", [0, 2_592_001])
+def test_a_hold_outside_the_apis_span_is_refused_by_raw_sql(parties, expires_in):
+    payer, payee = parties
+    existing = hold(payer, payee, "30")
+    with pytest.raises(REFUSED, match="expires 1 to 2592000 seconds"):
+        _copy_hold(existing, expires_in=expires_in, key="raw")
+    _copy_hold(existing, expires_in=1, key="shortest")
+    _copy_hold(existing, expires_in=2_592_000, key="longest")
+    assert sorted(Hold.objects.values_list("expires_in", flat=True)) == [1, 3600, 2_592_000]
+
+
+def test_verify_ledger_finds_a_hold_outside_the_apis_span(parties):
+    from ledger import triggers
+    from ledger.selectors import ledger_verify
+
+    payer, payee = parties
+    pending = hold(payer, payee, "30")
+    assert ledger_verify().ok
+    (terms,) = [r for r in triggers.EVERY if r.name == "holds_terms_immutable"]
+    terms.uninstall(connection)  # a superuser's tamper, around the trigger
+    try:
+        _sql("UPDATE ledger_hold SET expires_in = 2592001 WHERE id = %s", [_db(pending.id)])
+    finally:
+        terms.install(connection)
+    report = ledger_verify()
+    assert not report.ok
+    assert any(
+        f"hold {pending.id}: expires_in outside 1-2592000" in problem
+        for problem in report.hold_problems
+    )
