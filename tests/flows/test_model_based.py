@@ -1,11 +1,12 @@
 """Model-based test: Hypothesis drives the real API (test client, the suite's database) through
-random sequences of register, open account, fund, transfer, replay, reverse, freeze, unfreeze
-and close, and checks every answer against `LedgerModel`. After every step every balance,
-account status and transaction status in the database must equal the model's, and
-`verify_ledger` must pass. Each sequence runs in a savepoint rolled back at its end.
+random sequences of register, open account, fund, transfer, replay, reverse, freeze, unfreeze,
+close, and hold, capture and void, and checks every answer against `LedgerModel`. After every
+step every balance, account status, transaction status and hold status in the database must
+equal the model's, and `verify_ledger` must pass. Each sequence runs in a savepoint rolled
+back at its end.
 
 Size: `MODEL_EXAMPLES` sequences of at most `MODEL_STEPS` steps (CI: 15 x 25; `make fuzz`
-runs more). One rule per capability: to add holds, limits or batches, add the model's method
+runs more). One rule per capability: to add limits or batches, add the model's method
 in `ledger_model.py` and one `@rule` here."""
 
 import itertools
@@ -30,9 +31,11 @@ from rest_framework.test import APIClient
 
 from accounts.models import Account
 from accounts.services import system_user_create
+from ledger.models import Hold
 from tests.conftest import PASSWORD
 from tests.flows.ledger_model import (
     ACTIVE,
+    CAPTURE,
     CLOSED,
     EXPONENTS,
     FROZEN,
@@ -59,6 +62,7 @@ class LedgerMachine(RuleBasedStateMachine):
     users = Bundle("users")
     accounts = Bundle("accounts")
     money_requests = Bundle("money_requests")  # (user, path, body, answer, transaction id)
+    holds = Bundle("holds")
 
     def __init__(self):
         super().__init__()
@@ -190,6 +194,69 @@ class LedgerMachine(RuleBasedStateMachine):
         path = f"/api/transactions/{tx_id}/reverse"
         return self._money(self.system, path, body, expected, tx, reversal_of=tx_id)
 
+    # --- holds ---------------------------------------------------------------------------
+
+    @rule(
+        target=holds,
+        payer=accounts,
+        data=st.data(),
+        percent=st.integers(min_value=1, max_value=120),
+        as_owner=st.booleans(),
+        stranger=users,
+    )
+    def hold(self, payer, data, percent, as_owner, stranger):
+        """A share of what the payer has available (more than all of it, sometimes), for
+        another account of its currency: a payer without money is funded first and one without
+        such an account gets one, or the holds would seldom be PENDING."""
+        owner, currency = self.model.accounts[payer].owner, self.model.accounts[payer].currency
+        if self.model.accounts[payer].balance - self.model.held(payer) <= 0:
+            self.fund(payer, 10_000)
+        others = sorted(
+            a.id
+            for a in self.model.accounts.values()
+            if not a.funding and a.currency == currency and a.id != payer
+        )
+        payee = data.draw(st.sampled_from(others)) if others else self.open_account(owner, currency)
+        available = self.model.accounts[payer].balance - self.model.held(payer)
+        amount = max(1, available * percent // 100)
+        initiator = self.model.accounts[payer].owner if as_owner else stranger
+        expected = self.model.hold(initiator=initiator, payer=payer, payee=payee, amount=amount)
+        body = {
+            "fromAccount": payer,
+            "toAccount": payee,
+            "amount": major(amount, currency),
+            "idempotencyKey": _key(),
+        }
+        reply = self._post(initiator, "/api/holds", body, expected)
+        if not expected.recorded:
+            return multiple()
+        hold_id = reply["hold"]["_id"]
+        self.model.hold_made(hold_id, payer, payee, amount, expected)
+        return hold_id
+
+    @rule(target=money_requests, hold=holds, percent=st.integers(min_value=1, max_value=120))
+    def capture(self, hold, percent):
+        """A system user captures part of the hold, all of it, or more than it."""
+        held = self.model.holds[hold]
+        amount = max(1, held.amount * percent // 100)
+        expected = self.model.capture(hold_id=hold, amount=amount)
+        currency = self.model.accounts[held.payer].currency
+        body = {"idempotencyKey": _key(), "amount": major(amount, currency)}
+        tx = Tx("", CAPTURE, held.payer, held.payee, amount, "")
+        request = self._money(self.system, f"/api/holds/{hold}/capture", body, expected, tx)
+        self.model.captured(hold, expected)
+        return request
+
+    @rule(hold=holds, by_system=st.booleans())
+    def void(self, hold, by_system):
+        """A system user voids it, or the payer's owner tries to."""
+        actor = (
+            self.system if by_system else self.model.accounts[self.model.holds[hold].payer].owner
+        )
+        expected = self.model.void(hold_id=hold, actor=actor)
+        self._post(actor, f"/api/holds/{hold}/void", {"idempotencyKey": _key()}, expected)
+        self.model.voided(hold, expected)
+
     @rule(request=money_requests)
     def replay(self, request):
         """The same request again, same key and body: the first answer, and the transaction's
@@ -222,6 +289,11 @@ class LedgerMachine(RuleBasedStateMachine):
             t.id: t.status for t in self.model.txs.values()
         }
         assert Transaction.objects.count() == len(self.model.txs)
+
+    @invariant()
+    def holds_match_the_model(self):
+        stored = {str(k): v for k, v in Hold.objects.values_list("id", "status")}
+        assert stored == {h.id: h.status for h in self.model.holds.values()}
 
     @invariant()
     def ledger_verifies(self):
