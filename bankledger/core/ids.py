@@ -5,6 +5,7 @@ import re
 import uuid
 
 import uuid6
+from django.db import migrations, models
 from django.db.models import CharField, Q, Value
 from django.db.models.functions import Cast, Replace
 from django.db.models.lookups import Contains
@@ -24,6 +25,18 @@ def new_id() -> uuid.UUID:
     the WAL after every checkpoint (README, Benchmarks). Python 3.11's `uuid` has no version
     7; `uuid6` implements RFC 9562's, monotonic within one millisecond."""
     return uuid6.uuid7()
+
+
+def new_id_default(model_name: str, name: str = "id") -> migrations.SeparateDatabaseAndState:
+    """The migration that gives `model_name.name` (its primary key, or with another `name` a
+    unique UUID column) `new_id` as its default. Only the Python default changes, so the
+    database is left as it is: Django's AlterField would rebuild the table on SQLite for it,
+    and drop the table's triggers with it."""
+    options = {"primary_key": True, "serialize": False} if name == "id" else {"unique": True}
+    field = models.UUIDField(default=new_id, editable=False, **options)
+    return migrations.SeparateDatabaseAndState(
+        state_operations=[migrations.AlterField(model_name=model_name, name=name, field=field)]
+    )
 
 
 def parse_id(value, *, not_found: type[Exception]) -> uuid.UUID:

@@ -1,6 +1,6 @@
-from django.db import migrations, models
+from django.db import migrations
 
-import bankledger.core.ids
+from bankledger.core.ids import new_id_default
 from ledger.migrations._available_rule import AS_0008
 from ledger.triggers import ACCOUNTS_WITHIN_AVAILABLE
 
@@ -20,26 +20,11 @@ def _installer(rule):
 class Migration(migrations.Migration):
     """An account that never held money no longer calls the available-funds function when its
     balance goes down (nothing is held: its CHECK is the whole rule). New holds get
-    time-ordered ids (bankledger.core.ids.new_id): only the Python default changes, so the
-    database is left as it is (Django would rebuild the table on SQLite, and drop its
-    triggers)."""
+    time-ordered ids (bankledger.core.ids.new_id)."""
 
     dependencies = [("ledger", "0010_hold_rules")]
 
     operations = [
         migrations.RunPython(_installer(ACCOUNTS_WITHIN_AVAILABLE), _installer(AS_0008)),
-        migrations.SeparateDatabaseAndState(
-            state_operations=[
-                migrations.AlterField(
-                    model_name="hold",
-                    name="id",
-                    field=models.UUIDField(
-                        default=bankledger.core.ids.new_id,
-                        editable=False,
-                        primary_key=True,
-                        serialize=False,
-                    ),
-                )
-            ]
-        ),
+        new_id_default("hold"),
     ]

@@ -4,7 +4,7 @@ for an empty object too). New transactions and batches get time-ordered ids."""
 
 from django.db import migrations, models
 
-import bankledger.core.ids
+from bankledger.core.ids import new_id_default
 
 GIN_INDEX = "transactions_metadata_gin"
 _GIN = f"CREATE INDEX {GIN_INDEX} ON transactions_transaction USING gin (metadata jsonb_path_ops)"
@@ -17,16 +17,6 @@ def _gin(where: str):
             schema_editor.execute(_GIN + where)
 
     return create
-
-
-def _time_ordered_id(model_name: str) -> migrations.AlterField:
-    return migrations.AlterField(
-        model_name=model_name,
-        name="id",
-        field=models.UUIDField(
-            default=bankledger.core.ids.new_id, editable=False, primary_key=True, serialize=False
-        ),
-    )
 
 
 class Migration(migrations.Migration):
@@ -45,9 +35,6 @@ class Migration(migrations.Migration):
         # The selector's metadata filter repeats this condition (transactions.models), which is
         # how PostgreSQL knows the index covers it.
         migrations.RunPython(_gin(" WHERE metadata <> '{}'::jsonb"), _gin("")),
-        # Only the Python default changes: the database is left as it is (Django would rebuild
-        # the tables on SQLite for it, and drop their triggers).
-        migrations.SeparateDatabaseAndState(
-            state_operations=[_time_ordered_id("batch"), _time_ordered_id("transaction")]
-        ),
+        new_id_default("batch"),
+        new_id_default("transaction"),
     ]

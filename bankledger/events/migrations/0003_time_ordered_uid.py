@@ -1,25 +1,11 @@
-from django.db import migrations, models
+from django.db import migrations
 
-import bankledger.core.ids
+from bankledger.core.ids import new_id_default
 
 
 class Migration(migrations.Migration):
-    """New events get time-ordered uids (bankledger.core.ids.new_id). Only the Python default
-    changes, so the database is left as it is: Django would rebuild the table on SQLite for it,
-    and with the table its triggers."""
+    """New events get time-ordered uids (bankledger.core.ids.new_id)."""
 
     dependencies = [("events", "0002_immutable_events")]
 
-    operations = [
-        migrations.SeparateDatabaseAndState(
-            state_operations=[
-                migrations.AlterField(
-                    model_name="event",
-                    name="uid",
-                    field=models.UUIDField(
-                        default=bankledger.core.ids.new_id, editable=False, unique=True
-                    ),
-                )
-            ]
-        )
-    ]
+    operations = [new_id_default("event", "uid")]
