@@ -1,5 +1,7 @@
 """How a transaction is rendered: in API answers and, snapshotted, in its events."""
 
+from datetime import datetime
+
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -54,12 +56,20 @@ class TransactionOutputSerializer(serializers.Serializer):
             "batch": _id_or_none(tx.batch_id),
             "hold": _id_or_none(tx.hold_id),
             "idempotencyKey": tx.idempotency_key,
-            "createdAt": _DATETIME.to_representation(tx.created_at),
-            "updatedAt": _DATETIME.to_representation(tx.updated_at),
+            "createdAt": _time(tx.created_at),
+            "updatedAt": _time(tx.updated_at),
         }
 
 
-_DATETIME = serializers.DateTimeField()
+def _time(value: datetime) -> str:
+    """What DRF's DateTimeField renders (ISO 8601, `Z` for UTC) for a time in the project's
+    zone, which no request replaces (`TIME_ZONE`): without the field's look-up of the active
+    zone, a context-local read that was half of a transaction's rendering."""
+    text = value.astimezone(_ZONE).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+_ZONE = timezone.get_default_timezone()
 
 
 def _id_or_none(value) -> str | None:
