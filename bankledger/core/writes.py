@@ -33,6 +33,10 @@ class Writes:
     def add(self, sql: str, params: list) -> None:
         self._parts.append((sql, params))
 
+    def extend(self, other: "Writes") -> None:
+        """Add `other`'s writes, in their order, after these."""
+        self._parts.extend(other._parts)
+
     def insert(self, model, fields: tuple[models.Field, ...], rows: list[list]) -> None:
         """INSERT `rows` of `model`, each a list of database values in `fields` order. One
         transfer's rows (its legs are two) stay a short VALUES list, which the driver converts

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -59,6 +60,16 @@ def test_unbalanced_transaction_is_reported(ledger, capsys):
     with pytest.raises(CommandError):
         call_command("verify_ledger")
     assert f"transaction {tx.id}: debits 3001, credits 3000" in capsys.readouterr().out
+
+
+def test_an_entry_later_than_its_accounts_last_change_is_reported(ledger, capsys):
+    a, _ = ledger
+    changed = Account.objects.get(id=a.id).updated_at - timedelta(seconds=1)
+    # Moved back around the engine, which stamps an account with its postings' time.
+    Account.objects.filter(id=a.id).update(updated_at=changed)
+    with pytest.raises(CommandError):
+        call_command("verify_ledger")
+    assert f"account {a.id}: an entry at " in capsys.readouterr().out
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,0 +1,85 @@
+"""A batch builds its items and their events before it locks its accounts, from an unlocked
+read of them (`ledger.posting._draft`). Here something changes in that window, as a concurrent
+request could: the engine must notice under the locks and build the rows again."""
+
+from decimal import Decimal
+
+import pytest
+
+from accounts.models import Account
+from bankledger.events.models import Event
+from ledger import posting
+from ledger.models import LedgerEntry
+from ledger.selectors import balance_as_of, ledger_verify
+from transactions.services import BatchItem, batch_create, transfer_create
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def accounts(user, make_user, make_account, fund):
+    sender, receiver = make_account(user), make_account(make_user())
+    fund(sender, "100")
+    return sender, receiver
+
+
+def after_the_draft(monkeypatch, change):
+    """Run `change()` once a batch has drafted its rows and before it locks its accounts."""
+    draft = posting._draft
+
+    def drafted(*args, **kwargs):
+        made = draft(*args, **kwargs)
+        change()
+        return made
+
+    monkeypatch.setattr(posting, "_draft", drafted)
+
+
+def batch(user, sender, receiver, *amounts):
+    items = [
+        BatchItem(from_account_id=str(sender.id), to_account_id=str(receiver.id), amount=a)
+        for a in amounts
+    ]
+    return batch_create(initiator=user, items=items, idempotency_key="b").items
+
+
+def test_a_movement_between_the_draft_and_the_locks_comes_first_in_time(
+    monkeypatch, user, accounts
+):
+    sender, receiver = accounts
+    moved = []
+    after_the_draft(
+        monkeypatch,
+        lambda: moved.append(
+            transfer_create(
+                initiator=user,
+                from_account_id=str(sender.id),
+                to_account_id=str(receiver.id),
+                amount=Decimal("10"),
+                idempotency_key="between",
+            ).transaction
+        ),
+    )
+    items = batch(user, sender, receiver, Decimal("1"), Decimal("2"))
+    between = moved[0]
+    # Locked after the transfer, so later than it: a balance as of the transfer's time
+    # includes the transfer and none of the batch.
+    assert all(item.created_at >= between.created_at for item in items)
+    assert balance_as_of(account=Account(id=sender.id), moment=between.created_at) == 9000
+    legs = LedgerEntry.objects.filter(account_id=sender.id).order_by("created_at", "id")
+    assert [leg.balance_after for leg in legs] == [10000, 9000, 8900, 8700]
+    assert Event.objects.filter(type="transaction.completed").count() == 4  # funds, 1 + 2 items
+    assert ledger_verify().ok
+
+
+def test_a_currency_changed_between_the_draft_and_the_locks_is_the_one_posted(
+    monkeypatch, user, accounts
+):
+    sender, receiver = accounts
+    ids = [sender.id, receiver.id]
+    # Around the API, which cannot change it: the rows must follow the locked accounts.
+    after_the_draft(monkeypatch, lambda: Account.objects.filter(id__in=ids).update(currency="USD"))
+    items = batch(user, sender, receiver, Decimal("1.50"))
+    assert [(item.currency, item.amount) for item in items] == [("USD", 150)]
+    events = Event.objects.filter(type="transaction.completed", data___id=str(items[0].id))
+    assert [event.data["currency"] for event in events] == ["USD"]
