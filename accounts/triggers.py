@@ -1,7 +1,9 @@
 """What the database itself refuses on accounts and their limit history, beyond CHECKs: an
 account's funding role never changes (a funding account may go below zero, a user account only
-down to its overdraft: flipping the role would let a balance pass that gate), and a limit
-change, once recorded, never changes and is never deleted."""
+down to its overdraft: flipping the role would let a balance pass that gate), a limit change,
+once recorded, never changes and is never deleted, and an account's currency and owner never
+change (its entries are counted in that currency; a batch drafts its rows and their events'
+audiences from an unlocked read of both, `ledger.posting`)."""
 
 from accounts.models import Account, AccountLimitChange
 from bankledger.core.triggers import Refusal
@@ -26,4 +28,17 @@ RULES = [
         )
         for event in ("UPDATE", "DELETE")
     ),
+]
+
+
+IDENTITY = [
+    Refusal(
+        name=f"accounts_{column}_fixed",
+        table=Account._meta.db_table,
+        event="UPDATE",
+        when=f"OLD.{column} <> NEW.{column}",
+        message=f"the {what} of an account never changes",
+        errcode="check_violation",
+    )
+    for column, what in (("currency", "currency"), ("user_id", "owner"))
 ]

@@ -15,9 +15,10 @@ in one database transaction:
 4. write the outbox row, so the side effects exist exactly when the movement committed.
 
 A batch builds its transaction rows and events before step 1, from an unlocked read of its
-accounts (`_draft`), and uses them under the locks only when the locked rows agree with what
-they were built from: the locks, which every batch crossing the same accounts waits for, are
-then held for the checks and the writes alone.
+accounts (`_draft`): what they are built from, each account's currency and owner, never changes
+(`accounts.triggers.IDENTITY`), and under the locks they are used only if their time still
+follows every entry of their accounts. The locks, which every batch crossing the same accounts
+waits for, are then held for the checks and the writes alone.
 
 The unique (initiator, idempotency key) index, not a prior read, decides who wins a race for a
 key. Deadlocks and serialization failures are retried a bounded number of times, then 503.
@@ -192,7 +193,7 @@ def _post_once(posting: Posting) -> Posted:
             outcome = _check(posting, moves)
             refused = outcome.refused
             fingerprint = posting.fingerprint or _fingerprint(posting, moves)
-            if draft is not None and not _draft_fits(draft, moves):
+            if draft is not None and not _draft_in_time(draft, moves):
                 draft = None
             record = _record(posting, moves, outcome, fingerprint, draft)
             writes = Writes(db)
@@ -354,14 +355,11 @@ def _items_insert(posting: Posting, batch_id: uuid.UUID, moves: list[_Move], wri
 @dataclass(frozen=True)
 class _Draft:
     """A batch's item rows and their events, written (not yet sent) before its accounts are
-    locked. `basis` is, per item, what they were built from: the sender's currency (the
-    amount's minor units and the row's currency), both owners (the events' audiences);
-    `written_at` is the earliest time stamped on a row."""
+    locked; `written_at` is the earliest time stamped on a row."""
 
     batch_id: uuid.UUID
     rows: list
     writes: Writes
-    basis: list[tuple]
     written_at: datetime
 
 
@@ -377,26 +375,14 @@ def _draft(posting: Posting, db, ids: list[uuid.UUID]) -> _Draft | None:
     batch_id, writes = new_id(), Writes(db)
     rows = _items_insert(posting, batch_id, moves, writes)
     _outbox(posting, rows, moves, writes)
-    return _Draft(
-        batch_id=batch_id,
-        rows=rows,
-        writes=writes,
-        basis=[_basis(move) for move in moves],
-        written_at=rows[0].created_at,
-    )
+    return _Draft(batch_id=batch_id, rows=rows, writes=writes, written_at=rows[0].created_at)
 
 
-def _basis(move: _Move) -> tuple:
-    return (move.sender.currency, move.sender.user_id, move.receiver.user_id)
-
-
-def _draft_fits(draft: _Draft, moves: list[_Move]) -> bool:
-    """Whether the locked rows agree with what the draft was built from, and its rows' time is
-    at or after every change to their accounts (a balance "as of" a time reads the legs in
-    their time order, which must be the order the locks gave them): otherwise the rows are
-    built again under the locks, as for a transfer."""
-    if draft.basis != [_basis(move) for move in moves]:
-        return False
+def _draft_in_time(draft: _Draft, moves: list[_Move]) -> bool:
+    """Whether the draft's rows are at or after every change to their accounts, as read under
+    the locks: a balance "as of" a time reads the entries in their time order, which must be
+    the order the locks gave them. An account changed by a posting stamped after the draft
+    (it took the locks first) fails this, and the rows are built again under the locks."""
     latest = max(account.updated_at for move in moves for account in (move.sender, move.receiver))
     return latest <= draft.written_at
 

@@ -43,6 +43,19 @@ def test_status_and_currency_are_checked_by_the_database(user, make_account):
         Account.objects.filter(id=account.id).update(currency="inr")
 
 
+def test_an_account_s_currency_and_owner_never_change(user, make_user, make_account):
+    account = make_account(user)
+    # Written again as they are: allowed.
+    Account.objects.filter(id=account.id).update(currency="INR", user=user)
+    currency = pytest.raises(IntegrityError, match="the currency of an account never changes")
+    with currency, transaction.atomic():
+        Account.objects.filter(id=account.id).update(currency="USD")
+    owner = pytest.raises(IntegrityError, match="the owner of an account never changes")
+    with owner, transaction.atomic():
+        Account.objects.filter(id=account.id).update(user=make_user())
+    assert Account.objects.filter(id=account.id, currency="INR", user=user).exists()
+
+
 def test_one_funding_account_per_user_and_currency(system_user):
     with pytest.raises(IntegrityError), transaction.atomic():
         Account.objects.create(user=system_user, currency="INR", is_funding=True)

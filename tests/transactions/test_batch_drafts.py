@@ -1,6 +1,8 @@
 """A batch builds its items and their events before it locks its accounts, from an unlocked
-read of them (`ledger.posting._draft`). Here something changes in that window, as a concurrent
-request could: the engine must notice under the locks and build the rows again."""
+read of them (`ledger.posting._draft`; what they are built from, an account's currency and
+owner, never changes: tests/accounts/test_account_constraints.py). Here money moves on its
+accounts in that window, as a concurrent request could: the engine must notice under the locks
+and build the rows again, later in time."""
 
 from decimal import Decimal
 
@@ -70,16 +72,3 @@ def test_a_movement_between_the_draft_and_the_locks_comes_first_in_time(
     assert [leg.balance_after for leg in legs] == [10000, 9000, 8900, 8700]
     assert Event.objects.filter(type="transaction.completed").count() == 4  # funds, 1 + 2 items
     assert ledger_verify().ok
-
-
-def test_a_currency_changed_between_the_draft_and_the_locks_is_the_one_posted(
-    monkeypatch, user, accounts
-):
-    sender, receiver = accounts
-    ids = [sender.id, receiver.id]
-    # Around the API, which cannot change it: the rows must follow the locked accounts.
-    after_the_draft(monkeypatch, lambda: Account.objects.filter(id__in=ids).update(currency="USD"))
-    items = batch(user, sender, receiver, Decimal("1.50"))
-    assert [(item.currency, item.amount) for item in items] == [("USD", 150)]
-    events = Event.objects.filter(type="transaction.completed", data___id=str(items[0].id))
-    assert [event.data["currency"] for event in events] == ["USD"]
