@@ -92,7 +92,8 @@ def _balance_mismatches(limit: int) -> list[tuple]:
 def ledger_verify(*, limit: int = 50) -> LedgerReport:
     """Prove the ledger whole with a handful of aggregate queries (no query per account):
     stored balance == credits - debits == the last entry's balance-after, for every account;
-    debits == credits for every transaction; balances sum to zero in every currency. Then the
+    debits == credits for every transaction, in its accounts' currency; balances sum to zero
+    in every currency. Then the
     public log: every leaf rebuilt from the ledger tables matches what was signed, and the
     latest checkpoint's root is rebuilt (ledger.log.verify). At most `limit` offenders of each
     kind are listed, the first one first."""
@@ -113,10 +114,14 @@ def ledger_verify(*, limit: int = 50) -> LedgerReport:
         .exclude(debits=F("credits"))
         .values_list("transaction_id", "debits", "credits")[:limit]
     )
-    report.unbalanced_transactions = [
-        f"transaction {tx}: debits {debits}, credits {credits}"
-        for tx, debits, credits in unbalanced
-    ] + _legs_not_matching(limit)
+    report.unbalanced_transactions = (
+        [
+            f"transaction {tx}: debits {debits}, credits {credits}"
+            for tx, debits, credits in unbalanced
+        ]
+        + _legs_not_matching(limit)
+        + _currency_not_matching(limit)
+    )
     totals = Account.objects.values("currency").annotate(total=Sum("balance")).exclude(total=0)
     report.nonzero_currencies = [f"{row['currency']}: {row['total']}" for row in totals]
     report.incomplete_batches = _incomplete_batches(limit)
@@ -150,6 +155,24 @@ def _legs_not_matching(limit: int) -> list[str]:
     return [
         f"transaction {tx} ({status}): {n} legs, not its amount from its sender to its receiver"
         for tx, status, n in offenders.values_list("id", "status", "legs")[:limit]
+    ]
+
+
+def _currency_not_matching(limit: int) -> list[str]:
+    """A transaction is in its sender's currency and, when it moved money, in its receiver's
+    too (a FAILED one may record the refusal of a receiver in another currency). An account's
+    currency never changes (`accounts.triggers.IDENTITY`), so this holds for good once
+    written."""
+    Transaction = apps.get_model("transactions", "Transaction")
+    moved = ~Q(status="FAILED")
+    offenders = Transaction.objects.filter(
+        ~Q(currency=F("from_account__currency")) | (moved & ~Q(currency=F("to_account__currency")))
+    )
+    columns = ("id", "currency", "from_account__currency", "to_account__currency")
+    return [
+        f"transaction {tx}: in {currency}, its sender's account in {sent}, its receiver's in "
+        f"{received}"
+        for tx, currency, sent, received in offenders.values_list(*columns)[:limit]
     ]
 
 

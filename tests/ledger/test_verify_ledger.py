@@ -10,6 +10,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from accounts.models import Account
+from accounts.triggers import IDENTITY
+from ledger.exceptions import CurrencyMismatch
 from transactions.services import transfer_create
 
 
@@ -70,6 +72,39 @@ def test_an_entry_later_than_its_accounts_last_change_is_reported(ledger, capsys
     with pytest.raises(CommandError):
         call_command("verify_ledger")
     assert f"account {a.id}: an entry at " in capsys.readouterr().out
+
+
+def test_a_transaction_not_in_its_accounts_currency_is_reported(ledger, capsys):
+    _, b = ledger
+    tx = b.incoming.get()
+    # Around the database's own rule, which refuses changing an account's currency.
+    for rule in IDENTITY:
+        rule.uninstall(connection)
+    try:
+        Account.objects.filter(id=b.id).update(currency="USD")
+    finally:
+        for rule in IDENTITY:
+            rule.install(connection)
+    with pytest.raises(CommandError):
+        call_command("verify_ledger")
+    out = capsys.readouterr().out
+    assert f"transaction {tx.id}: in INR, its sender's account in INR, its receiver's in USD" in out
+
+
+def test_a_refused_transfer_to_another_currency_is_sound(ledger, user, make_account, capsys):
+    a, _ = ledger
+    dollars = make_account(user, currency="USD")
+    with pytest.raises(CurrencyMismatch):
+        transfer_create(
+            initiator=user,
+            from_account_id=a.id,
+            to_account_id=dollars.id,
+            amount=Decimal(1),
+            idempotency_key="usd",
+        )
+    # Recorded FAILED, in the sender's currency: nothing moved, nothing to report.
+    call_command("verify_ledger")
+    assert "Ledger OK." in capsys.readouterr().out
 
 
 @pytest.mark.django_db(transaction=True)
