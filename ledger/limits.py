@@ -7,8 +7,6 @@ from django.apps import apps
 from django.db.models import Sum
 from django.utils import timezone
 
-from accounts.models import Account
-
 
 def outflow_used(account_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
     """What left each account today (UTC) through transfers, batch items and captures: what its
@@ -29,8 +27,9 @@ def outflow_used(account_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
     return {row["from_account_id"]: row["total"] for row in rows}
 
 
-def outflow_remaining(account: Account) -> int | None:
-    """What the daily limit still allows; None: no limit (a funding account has none)."""
-    if account.is_funding or account.daily_outflow_limit is None:
+def outflow_remaining(*, is_funding: bool, limit: int | None, used: int) -> int | None:
+    """What a daily outflow limit of `limit` still allows once `used` left today; None: no
+    limit (a funding account has none)."""
+    if is_funding or limit is None:
         return None
-    return max(account.daily_outflow_limit - account.outflow_used, 0)
+    return max(limit - used, 0)

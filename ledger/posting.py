@@ -249,8 +249,9 @@ def _posted(posting: Posting, record: models.Model, *, replayed: bool, items=())
 
 
 def _moves(posting: Posting, locked: dict[uuid.UUID, _Account]) -> list[_Move]:
-    """Resolve every leg on the locked rows; an unknown account, a sender that is not the
-    owner's or an invalid amount refuses the whole posting (with the leg's index in a batch)."""
+    """Resolve every leg on the rows read (locked, or for a draft not); an unknown account, a
+    sender that is not the owner's or an invalid amount refuses the whole posting (with the
+    leg's index in a batch)."""
     moves = []
     for index, leg in enumerate(posting.legs):
         try:
@@ -282,7 +283,12 @@ def _check(posting: Posting, moves: list[_Move]) -> _Outcome:
     for index, move in enumerate(moves):
         refusal = _refusal(move.sender, move.receiver, move.amount)
         if refusal is None and counts:
-            remaining = outflow_remaining(move.sender)
+            sender = move.sender
+            remaining = outflow_remaining(
+                is_funding=sender.is_funding,
+                limit=sender.daily_outflow_limit,
+                used=sender.outflow_used,
+            )
             if remaining is not None and move.amount > remaining:
                 return _Outcome(LimitExceeded, index, remaining)
         if refusal is not None:

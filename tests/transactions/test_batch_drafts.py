@@ -13,6 +13,7 @@ from bankledger.events.models import Event
 from ledger import posting
 from ledger.models import LedgerEntry
 from ledger.selectors import balance_as_of, ledger_verify
+from transactions.models import Transaction
 from transactions.services import BatchItem, batch_create, transfer_create
 
 pytestmark = pytest.mark.django_db
@@ -35,6 +36,18 @@ def after_the_draft(monkeypatch, change):
         return made
 
     monkeypatch.setattr(posting, "_draft", drafted)
+
+
+def drafts_seen(monkeypatch) -> list:
+    """The drafts the batches of the test make."""
+    draft, seen = posting._draft, []
+
+    def drafted(*args, **kwargs):
+        seen.append(draft(*args, **kwargs))
+        return seen[-1]
+
+    monkeypatch.setattr(posting, "_draft", drafted)
+    return seen
 
 
 def batch(user, sender, receiver, *amounts):
@@ -71,4 +84,15 @@ def test_a_movement_between_the_draft_and_the_locks_comes_first_in_time(
     legs = LedgerEntry.objects.filter(account_id=sender.id).order_by("created_at", "id")
     assert [leg.balance_after for leg in legs] == [10000, 9000, 8900, 8700]
     assert Event.objects.filter(type="transaction.completed").count() == 4  # funds, 1 + 2 items
+    assert ledger_verify().ok
+
+
+def test_with_nothing_in_between_the_draft_is_what_is_written(monkeypatch, user, accounts):
+    sender, receiver = accounts
+    seen = drafts_seen(monkeypatch)
+    items = batch(user, sender, receiver, Decimal("1"), Decimal("2"))
+    (draft,) = seen
+    assert [item.id for item in items] == [row.id for row in draft.rows]
+    stored = Transaction.objects.filter(batch_id=draft.batch_id).order_by("batch_index")
+    assert [(tx.id, tx.created_at) for tx in stored] == [(r.id, r.created_at) for r in draft.rows]
     assert ledger_verify().ok
