@@ -19,7 +19,8 @@ _COLUMNS = ("uid", "type", "data", "audience", "created_at")
 
 
 @cache
-def _fields() -> tuple:
+def event_fields() -> tuple:
+    """The columns an event row is written with, in `events_rows` order."""
     return tuple(Event._meta.get_field(name) for name in _COLUMNS)
 
 
@@ -33,14 +34,18 @@ def events_record(*, events: list[NewEvent]) -> None:
 
 
 def events_insert(*, events: list[NewEvent], writes: Writes) -> None:
-    """Add the one INSERT of `events` to a caller's writes. Plain SQL with Django's own field
-    conversions: the ORM's bulk_create costs several times the Python of the statement on the
-    transfer path."""
-    if not events:
-        return
-    db, now = writes.db, timezone.now()
-    uid, _type, data, audience, created_at = _fields()
-    rows = [
+    """Add the one INSERT of `events` to a caller's writes."""
+    if events:
+        writes.insert(Event, event_fields(), events_rows(events=events, db=writes.db))
+
+
+def events_rows(*, events: list[NewEvent], db) -> list[list]:
+    """`events` as rows of database values in `event_fields()` order: Django's own field
+    conversions, without the ORM's bulk_create, which costs several times the Python of the
+    statement on the transfer path."""
+    now = timezone.now()
+    uid, _type, data, audience, created_at = event_fields()
+    return [
         [
             uid.get_db_prep_save(new_id(), db),
             event.type,
@@ -50,7 +55,6 @@ def events_insert(*, events: list[NewEvent], writes: Writes) -> None:
         ]
         for event in events
     ]
-    writes.insert(Event, _fields(), rows)
 
 
 def _locked_sequence() -> EventSequence:
