@@ -595,8 +595,12 @@ class StatementLog:
             (pid,) = conn.execute("SELECT pg_backend_pid()").fetchone()
             self.path = Path(os.readlink(f"/proc/{pid}/fd/2"))
             conn.execute(self._alter + sql.SQL("SET log_statement = 'all'"))
-        self.offset = self.path.stat().st_size
+        self.restart()
         return self
+
+    def restart(self) -> None:
+        """Count only what comes after this."""
+        self.offset = self.path.stat().st_size
 
     def __exit__(self, *exc) -> None:
         import psycopg
