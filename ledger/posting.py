@@ -53,7 +53,7 @@ from accounts.models import Account
 from bankledger.core.errors import ApplicationError
 from bankledger.core.ids import new_id
 from bankledger.core.money import currency_exponent, format_minor_units, to_minor_units
-from bankledger.core.writes import Writes
+from bankledger.core.writes import Writes, cast_type
 from bankledger.events.models import Event
 from bankledger.events.services import event_fields, events_insert, events_rows
 from bankledger.events.types import NewEvent
@@ -705,7 +705,7 @@ def _direct_statement(model: type[models.Model]) -> str:
         return f"INSERT INTO {quote(table_model._meta.db_table)} ({names}) SELECT {values} FROM ok"
 
     def typed(fields) -> str:
-        return ", ".join(f"%s::{field.db_type(connection)}" for field in fields)
+        return ", ".join(f"%s::{cast_type(field, connection)}" for field in fields)
 
     record_fields = model._meta.concrete_fields
     leg = "%s::uuid, %s::uuid, '{}', %s::bigint, ok.{}, %s::timestamptz"

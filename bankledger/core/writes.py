@@ -19,6 +19,14 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 _INSERTS: dict[tuple, str] = {}
 
 
+def cast_type(field: models.Field, db: BaseDatabaseWrapper) -> str:
+    """The type a parameter is cast to before it is written to `field`'s column: the column's
+    own, but text for a length-limited string, which an explicit cast to `varchar(n)` would cut
+    short in silence where the INSERT's own conversion refuses a value too long."""
+    db_type = field.db_type(db)
+    return "text" if db_type.startswith("varchar") else db_type
+
+
 class Writes:
     """Data-modifying statements to run, in order, in the caller's database transaction.
 
@@ -54,7 +62,7 @@ class Writes:
         columns = ", ".join(quote(field.column) for field in fields)
         head = f"INSERT INTO {quote(model._meta.db_table)} ({columns})"
         if not count:
-            arrays = ", ".join(f"%b::{field.db_type(self.db)}[]" for field in fields)
+            arrays = ", ".join(f"%b::{cast_type(field, self.db)}[]" for field in fields)
             return f"{head} SELECT * FROM unnest({arrays})"  # noqa: S608 (names, types)
         row = f"({', '.join(['%s'] * len(fields))})"
         return f"{head} VALUES {', '.join([row] * count)}"

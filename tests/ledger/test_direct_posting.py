@@ -6,13 +6,14 @@ refusal (recorded by the locked path), a payer with holds or a daily limit, an e
 the row's time, a key used before. Each check of the statement is held here to the rule it
 stands for: a test below fails when one is left out. (What is available and what holds reserve
 are database rules too, a CHECK and a trigger: without the statement's own check, the
-statement would fail on them instead of answering, which a test below also sees.)"""
+statement would fail on them instead of answering, which a test below also sees.) Its casts,
+which a batch's arrays share, refuse a value too long as a plain INSERT does."""
 
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import DataError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -22,6 +23,7 @@ from bankledger.events.models import Event
 from ledger import posting
 from ledger.exceptions import (
     AccountNotActive,
+    CurrencyMismatch,
     IdempotencyConflict,
     InsufficientFunds,
     LimitExceeded,
@@ -31,7 +33,7 @@ from ledger.models import LedgerEntry
 from ledger.selectors import ledger_verify
 from transactions.hold_services import hold_create
 from transactions.models import Transaction
-from transactions.services import transfer_create
+from transactions.services import BatchItem, batch_create, transfer_create
 
 pytestmark = [
     pytest.mark.django_db,
@@ -112,13 +114,14 @@ def test_all_that_is_available_moves_in_one_statement(user, known):
     assert Account.objects.get(id=sender.id).balance == 0
 
 
-def test_an_account_not_active_is_refused(user, system_user, known):
+@pytest.mark.parametrize("side", [0, 1], ids=["sender", "receiver"])
+def test_an_account_not_active_is_refused(user, system_user, known, side):
     sender, receiver = known
-    account_freeze(account_id=str(receiver.id), actor=system_user)
+    account_freeze(account_id=str(known[side].id), actor=system_user)
     with pytest.raises(AccountNotActive) as refusal:
         send(user, sender, receiver, "1", key="frozen")
     assert refusal.value.transaction.status == "FAILED"
-    assert Account.objects.get(id=receiver.id).balance == 100
+    assert [Account.objects.get(id=a.id).balance for a in known] == [99_00, 100]
 
 
 def test_what_a_hold_reserves_is_not_spent(user, known):
@@ -148,12 +151,13 @@ def test_a_daily_outflow_limit_is_kept(user, system_user, known):
     assert Account.objects.get(id=sender.id).balance == 95_00
 
 
-def test_an_entry_later_than_the_row_leaves_it_to_the_locked_path(user, known):
+@pytest.mark.parametrize("side", [0, 1], ids=["sender", "receiver"])
+def test_an_entry_later_than_the_row_leaves_it_to_the_locked_path(user, known, side):
     """An account changed after the row was stamped (by a posting that took the locks first):
     written now, the entries would go before that change in time."""
     sender, receiver = known
     later = timezone.now() + timedelta(minutes=5)
-    Account.objects.filter(id=receiver.id).update(updated_at=later)
+    Account.objects.filter(id=known[side].id).update(updated_at=later)
     with CaptureQueriesContext(connection) as queries:
         tx = send(user, sender, receiver, "1", key="after-a-later-change").transaction
     assert statements(queries)[0] == DIRECT and len(statements(queries)) > 1
@@ -161,31 +165,52 @@ def test_an_entry_later_than_the_row_leaves_it_to_the_locked_path(user, known):
     assert tx.status == "COMPLETED"
 
 
+def kept_wrongly(monkeypatch, account, **changes):
+    """What the engine keeps of `account`, changed: a stale hint."""
+    kept = posting._IDENTITIES[account.id]
+    fields = {"id": kept.id, "user_id": kept.user_id, "currency": kept.currency, **changes}
+    monkeypatch.setitem(posting._IDENTITIES, account.id, posting._Identity(**fields))
+
+
 def test_the_owner_is_checked_on_the_locked_row(user, make_user, known, monkeypatch):
     """What the engine keeps of an account is a hint: a wrong owner there moves nothing."""
     sender, receiver = known
     stranger = make_user()
-    kept = posting._IDENTITIES[sender.id]
-    monkeypatch.setitem(
-        posting._IDENTITIES, sender.id, posting._Identity(kept.id, stranger.id, kept.currency)
-    )
+    kept_wrongly(monkeypatch, sender, user_id=stranger.id)
     with pytest.raises(NotAccountOwner):
         send(stranger, sender, receiver, "1", key="not-mine")
     assert Account.objects.get(id=sender.id).balance == 99_00
 
 
-def test_the_currency_is_checked_on_the_locked_row(user, known, monkeypatch):
-    """A wrong currency kept would convert the amount with the wrong number of decimals."""
+def test_the_receivers_owner_is_checked_on_the_locked_row(user, make_user, known, monkeypatch):
+    """The event goes to both owners: a wrong receiver's owner kept would send it elsewhere."""
     sender, receiver = known
-    for account in (sender, receiver):
-        kept = posting._IDENTITIES[account.id]
-        monkeypatch.setitem(
-            posting._IDENTITIES, account.id, posting._Identity(kept.id, kept.user_id, "JPY")
-        )
+    kept_wrongly(monkeypatch, receiver, user_id=make_user().id)
     with CaptureQueriesContext(connection) as queries:
-        tx = send(user, sender, receiver, "3", key="yen").transaction
+        tx = send(user, sender, receiver, "1", key="to-whom").transaction
     assert statements(queries)[0] == DIRECT and len(statements(queries)) > 1
-    assert (tx.currency, tx.amount) == ("INR", 300)
+    event = Event.objects.get(data___id=str(tx.id))
+    assert sorted(event.audience) == sorted([str(sender.user_id), str(receiver.user_id)])
+
+
+@pytest.mark.parametrize("side", [0, 1], ids=["sender", "receiver"])
+def test_the_currency_is_checked_on_the_locked_row(
+    user, make_user, make_account, fund, monkeypatch, side
+):
+    """One account in yen, kept as if in rupees: the statement must not move rupees into it
+    (or yen out of it as rupees); the locked path refuses the currency mismatch."""
+    currencies = ["INR", "INR"]
+    currencies[side] = "JPY"
+    sender = make_account(user, currencies[0])
+    receiver = make_account(make_user(), currencies[1])
+    fund(sender, "100")
+    fund(receiver, "100")  # both now read by the engine
+    in_yen = (sender, receiver)[side]
+    kept_wrongly(monkeypatch, in_yen, currency="INR")
+    with CaptureQueriesContext(connection) as queries, pytest.raises(CurrencyMismatch):
+        send(user, sender, receiver, "1", key="yen")
+    assert statements(queries)[0] == DIRECT
+    assert Account.objects.get(id=in_yen.id).balance == 100  # 100 yen: no decimals
 
 
 def test_a_key_used_before_is_replayed_inside_a_callers_transaction(user, known):
@@ -208,3 +233,45 @@ def test_what_the_engine_keeps_of_accounts_is_bounded(user, make_user, make_acco
     assert set(posting._IDENTITIES) == {sender.id, receiver.id}
     posting._accounts_read(connection, [third.id], lock=False)
     assert set(posting._IDENTITIES) == {third.id}
+
+
+@pytest.mark.django_db(transaction=True)  # no test transaction: the statement is its own
+def test_outside_a_transaction_a_refusal_and_a_replay_take_the_locked_path(user, known):
+    sender, receiver = known
+    with CaptureQueriesContext(connection) as queries, pytest.raises(InsufficientFunds):
+        send(user, sender, receiver, "500", key="too-much")
+    assert [q["sql"][: len(DIRECT)] for q in queries.captured_queries][:2] == [DIRECT, "BEGIN"]
+    first = send(user, sender, receiver, "2", key="twice")
+    with CaptureQueriesContext(connection) as queries:
+        again = send(user, sender, receiver, "2", key="twice")
+    assert statements(queries)[0] == DIRECT and len(statements(queries)) > 1
+    assert (again.replayed, again.transaction.id) == (True, first.transaction.id)
+    assert Account.objects.get(id=sender.id).balance == 97_00
+    assert ledger_verify().ok
+
+
+def test_a_value_too_long_is_refused_not_cut_short(user, known):
+    """The statement casts its parameters to the columns' types: a length-limited string as
+    text, so that the INSERT refuses it as the locked path's does."""
+    sender, receiver = known
+    with pytest.raises(DataError), transaction.atomic():
+        send(user, sender, receiver, "1", key="k" * 256)
+    assert not Transaction.objects.filter(idempotency_key__startswith="kkk").exists()
+
+
+def test_a_batch_item_too_long_is_refused_not_cut_short(user, known):
+    """A batch's rows go as one array per column (`bankledger.core.writes`), cast the same way."""
+    sender, receiver = known
+    items = [
+        BatchItem(from_account_id=str(sender.id), to_account_id=str(receiver.id), amount=1)
+        for _ in range(3)
+    ]
+    items[1] = BatchItem(
+        from_account_id=str(sender.id),
+        to_account_id=str(receiver.id),
+        amount=1,
+        reference="r" * 129,
+    )
+    with pytest.raises(DataError), transaction.atomic():
+        batch_create(initiator=user, items=items, idempotency_key="long")
+    assert Account.objects.get(id=sender.id).balance == 99_00
