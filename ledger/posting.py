@@ -624,9 +624,11 @@ def _post_direct(posting: Posting, db) -> Posted | None:
 
     None (nothing written) when the statement cannot decide alone: an account not read before,
     a movement the checks would refuse (the locked path records the refusal), a payer with
-    holds or a daily limit, an entry of either account later than the row's time (entries
-    keep the order of the locks: `_draft_in_time`), or a key already used (the locked path
-    replays it). The caller then posts it the usual way; the statement wrote nothing."""
+    holds or a daily limit, or a key already used (the locked path replays it). The caller then
+    posts it the usual way; the statement wrote nothing. When the checks pass but an entry of
+    either account is later than the row's time (a posting stamped later took the locks first;
+    entries keep the order of the locks: `_draft_in_time`), the row is stamped again and the
+    statement tried once more."""
     leg = posting.legs[0]
     sender, receiver = _IDENTITIES.get(leg.from_id), _IDENTITIES.get(leg.to_id)
     if sender is None or receiver is None or sender.id == receiver.id:
@@ -643,19 +645,25 @@ def _post_direct(posting: Posting, db) -> Posted | None:
     record = _transaction_row(
         posting, move, None, posting.fingerprint or _fingerprint(posting, [move])
     )
-    params = _direct_params(posting, db, move, record)
-    # Inside a caller's database transaction, a savepoint keeps a refused key from aborting it.
-    atomic = transaction.atomic(using=db.alias) if db.in_atomic_block else nullcontext()
-    try:
-        with atomic, db.cursor() as cursor:
-            cursor.execute(_direct_statement(type(record)), params)
-            written = cursor.fetchone()[0]
-    except IntegrityError:
-        return None
-    if not written:
-        return None
-    record._state.adding, record._state.db = False, db.alias
-    return Posted(transaction=record, replayed=False)
+    for _attempt in range(2):
+        # Inside a caller's database transaction, a savepoint keeps a used key from aborting it.
+        atomic = transaction.atomic(using=db.alias) if db.in_atomic_block else nullcontext()
+        try:
+            with atomic, db.cursor() as cursor:
+                cursor.execute(
+                    _direct_statement(type(record)), _direct_params(posting, db, move, record)
+                )
+                written, latest = cursor.fetchone()
+        except IntegrityError:
+            return None
+        if written:
+            record._state.adding, record._state.db = False, db.alias
+            return Posted(transaction=record, replayed=False)
+        if latest is None or latest >= timezone.now():
+            return None
+        # Only a posting stamped after this row took the locks first: stamped again now, the
+        # row follows it (its lock is released, its time is past), so one more try.
+    return None
 
 
 def _direct_params(posting: Posting, db, move: _Move, record) -> list:
@@ -682,9 +690,8 @@ def _direct_params(posting: Posting, db, move: _Move, record) -> list:
         receiver.currency,
         _db_id(db, sender.user_id),
         _db_id(db, receiver.user_id),
-        at,
-        at,
         amount,
+        at,
         *values,
         *(sender_id, row_id, amount, at, receiver_id, row_id, amount, at),
         *(sender_id, -amount, amount, at, sender_id, receiver_id),
@@ -694,8 +701,10 @@ def _direct_params(posting: Posting, db, move: _Move, record) -> list:
 
 @cache
 def _direct_statement(model: type[models.Model]) -> str:
-    """The locked read, the checks of `_refusal` that a movement passes as prepared, and the
-    writes of `_moves_post`, each write conditioned on the checks (`ok`, one row or none)."""
+    """The locked read, the checks of `_refusal` that a movement passes as prepared
+    (`checked`, one row or none), the row's time after every entry of both accounts (`ok`),
+    and the writes of `_moves_post`, each conditioned on both. Answers whether it wrote, and
+    the accounts' latest change when only the time stood in the way."""
     quote = connection.ops.quote_name
     accounts, active = Account._meta.db_table, Account.Status.ACTIVE
     columns = ", ".join(quote(field.column) for field in _LOCKED_FIELDS)
@@ -716,20 +725,21 @@ def _direct_statement(model: type[models.Model]) -> str:
     return (
         f"WITH locked AS (SELECT {columns} FROM {accounts}"
         f" WHERE {_ID} = ANY(%s) ORDER BY {_ID} FOR UPDATE),"
-        " ok AS (SELECT s.balance - %s AS sender_after, r.balance + %s AS receiver_after"
+        " checked AS (SELECT s.balance - %s AS sender_after, r.balance + %s AS receiver_after,"
+        " greatest(s.updated_at, r.updated_at) AS latest"
         " FROM locked s, locked r WHERE s.id = %s AND r.id = %s"
         f" AND s.status = '{active}' AND r.status = '{active}'"
         " AND s.currency = %s AND r.currency = %s AND s.user_id = %s AND r.user_id = %s"
-        " AND s.updated_at <= %s AND r.updated_at <= %s"
         " AND NOT s.has_holds AND s.daily_outflow_limit IS NULL"
         " AND (s.is_funding OR s.balance - %s + s.overdraft_limit >= 0)),"
+        " ok AS (SELECT * FROM checked WHERE latest <= %s),"
         f" w0 AS ({insert(model, record_fields, typed(record_fields))}),"
         f" w1 AS ({legs}),"
         f" w2 AS (UPDATE {accounts} SET {_BALANCE} = {accounts}.{_BALANCE}"
         f" + CASE WHEN {accounts}.{_ID} = %s THEN %s::bigint ELSE %s::bigint END,"
         f" {_UPDATED_AT} = %s FROM ok WHERE {accounts}.{_ID} IN (%s, %s)),"
         f" w3 AS ({insert(Event, event_fields(), typed(event_fields()))})"
-        " SELECT count(*) FROM ok"
+        " SELECT (SELECT count(*) FROM ok), (SELECT latest FROM checked)"
     )
 
 

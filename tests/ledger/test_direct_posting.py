@@ -2,13 +2,15 @@
 statement, its own database transaction (`ledger.posting._post_direct`): the locked read, the
 checks a movement passes as prepared and the writes, each write conditioned on the checks.
 Whatever it cannot decide alone it leaves to the locked path, having written nothing: every
-refusal (recorded by the locked path), a payer with holds or a daily limit, an entry later than
-the row's time, a key used before. Each check of the statement is held here to the rule it
+refusal (recorded by the locked path), a payer with holds or a daily limit, a key used before,
+an entry later than the row's time that a new stamp would not follow (otherwise it stamps the
+row again and tries once more). Each check of the statement is held here to the rule it
 stands for: a test below fails when one is left out. (What is available and what holds reserve
 are database rules too, a CHECK and a trigger: without the statement's own check, the
 statement would fail on them instead of answering, which a test below also sees.) Its casts,
 which a batch's arrays share, refuse a value too long as a plain INSERT does."""
 
+import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -160,9 +162,34 @@ def test_an_entry_later_than_the_row_leaves_it_to_the_locked_path(user, known, s
     Account.objects.filter(id=known[side].id).update(updated_at=later)
     with CaptureQueriesContext(connection) as queries:
         tx = send(user, sender, receiver, "1", key="after-a-later-change").transaction
-    assert statements(queries)[0] == DIRECT and len(statements(queries)) > 1
+    # A change stamped in the future: no new stamp would follow it, so no second try.
+    assert statements(queries)[0] == DIRECT and statements(queries)[1] != DIRECT
     assert Transaction.objects.get(idempotency_key="after-a-later-change").id == tx.id
     assert tx.status == "COMPLETED"
+
+
+def test_a_posting_stamped_later_that_locked_first_costs_one_more_try(user, known, monkeypatch):
+    """The row was stamped before the receiver's last change, which was over by the time the
+    statement ran: stamped again, the row follows that change, and goes in the second try."""
+    sender, receiver = known
+    later = timezone.now() + timedelta(milliseconds=200)
+    Account.objects.filter(id=receiver.id).update(updated_at=later)
+    params, calls = posting._direct_params, []
+
+    def stamped_before_the_change(*args):
+        made = params(*args)
+        calls.append(args[-1].created_at)
+        if len(calls) == 1:
+            time.sleep(0.3)  # the statement runs once `later` is past
+        return made
+
+    monkeypatch.setattr(posting, "_direct_params", stamped_before_the_change)
+    with CaptureQueriesContext(connection) as queries:
+        tx = send(user, sender, receiver, "1", key="second-try").transaction
+    assert statements(queries) == [DIRECT, DIRECT]
+    assert calls[0] < later < calls[1] == tx.created_at
+    assert Account.objects.get(id=receiver.id).updated_at == tx.created_at
+    assert ledger_verify().ok
 
 
 def kept_wrongly(monkeypatch, account, **changes):
