@@ -415,8 +415,12 @@ def _outbox(
     owners of both its accounts, a recorded refusal by the sender's only (nothing reached the
     receiver); a reversal also re-renders the original, now REVERSED. A refused batch records
     no transaction, so it has no event."""
-    if posting.render is None:
-        return
+    if posting.render is not None:
+        events_insert(events=_events(posting, rows, moves, refused=refused), writes=writes)
+
+
+def _events(posting: Posting, rows: list, moves: list[_Move], *, refused: bool) -> list[NewEvent]:
+    """The posting's events (`_outbox`), for the locked path and the one statement alike."""
     owners = [frozenset({move.sender.user_id, move.receiver.user_id}) for move in moves]
     if refused:
         kind, audiences = "transaction.failed", [frozenset({moves[0].sender.user_id})]
@@ -428,7 +432,7 @@ def _outbox(
     ]
     if posting.reverses is not None and not refused:
         events.append(NewEvent("transaction.reversed", posting.render(posting.reverses), owners[0]))
-    events_insert(events=events, writes=writes)
+    return events
 
 
 def _hold_outbox(posting: Posting, hold: Hold, kind: str) -> None:
@@ -669,17 +673,12 @@ def _post_direct(posting: Posting, db) -> Posted | None:
 def _direct_params(posting: Posting, db, move: _Move, record) -> list:
     """The statement's parameters, in its order (`_direct_statement`)."""
     sender, receiver = move.sender, move.receiver
-    # As `_rows_insert`: pre_save stamps the row's times, which the legs and the event carry.
-    values = [
-        field.get_db_prep_save(field.pre_save(record, True), db)
-        for field in type(record)._meta.concrete_fields
-    ]
+    values = _row_values(record, db)  # first: it stamps the times the legs and event carry
     sender_id, receiver_id = _db_id(db, sender.id), _db_id(db, receiver.id)
     at = db.ops.adapt_datetimefield_value(record.created_at)
     row_id = record._meta.pk.get_db_prep_value(record.id, db)
     amount = move.amount
-    owners = frozenset({sender.user_id, receiver.user_id})
-    event = NewEvent("transaction.completed", posting.render(record), owners)
+    (event,) = _events(posting, [record], [move], refused=False)
     return [
         [sender_id, receiver_id],
         amount,
@@ -823,14 +822,20 @@ def _rows_insert(writes: Writes, instances: list[models.Model]) -> None:
     write it, minus the query building; the same `IntegrityError` when a constraint refuses
     one."""
     db, fields = writes.db, type(instances[0])._meta.concrete_fields
-    rows = [
-        [field.get_db_prep_save(field.pre_save(instance, True), db) for field in fields]
-        for instance in instances
-    ]
+    rows = [_row_values(instance, db) for instance in instances]
     for instance in instances:
         instance._state.adding = False
         instance._state.db = db.alias
     writes.insert(type(instances[0]), fields, rows)
+
+
+def _row_values(instance: models.Model, db) -> list:
+    """A new row's database values in its model's column order, as `save(force_insert=True)`
+    would write them (pre_save stamps its times)."""
+    return [
+        field.get_db_prep_save(field.pre_save(instance, True), db)
+        for field in type(instance)._meta.concrete_fields
+    ]
 
 
 _LEG_FIELDS = tuple(

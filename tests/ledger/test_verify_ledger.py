@@ -12,6 +12,7 @@ from django.db import connection
 from accounts.models import Account
 from accounts.triggers import IDENTITY
 from ledger.exceptions import CurrencyMismatch
+from tests.transactions.helpers import transfer
 from transactions.services import transfer_create
 
 
@@ -95,13 +96,7 @@ def test_a_refused_transfer_to_another_currency_is_sound(ledger, user, make_acco
     a, _ = ledger
     dollars = make_account(user, currency="USD")
     with pytest.raises(CurrencyMismatch):
-        transfer_create(
-            initiator=user,
-            from_account_id=a.id,
-            to_account_id=dollars.id,
-            amount=Decimal(1),
-            idempotency_key="usd",
-        )
+        transfer(a, dollars, "1")
     # Recorded FAILED, in the sender's currency: nothing moved, nothing to report.
     call_command("verify_ledger")
     assert "Ledger OK." in capsys.readouterr().out
