@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from bankledger.core.money import DEFAULT_CURRENCY
 
@@ -100,7 +101,9 @@ class AccountStatusChange(models.Model):
         related_name="account_status_changes",
     )
     reason = models.TextField(blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Later than every entry of the account before the change (`accounts.services`), so
+    # `verify_ledger` can tell each entry's status from this history.
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         constraints = [

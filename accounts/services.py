@@ -1,5 +1,6 @@
 """Writes for accounts."""
 
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -137,17 +138,27 @@ def account_status_set(
                 raise AccountNotEmpty()
             if _pending_holds(account):
                 raise AccountHasPendingHolds()
+        moment = _after(account.updated_at)
         AccountStatusChange.objects.create(
             account=account,
+            created_at=moment,
             from_status=account.status,
             to_status=status,
             actor=actor,
             reason=reason,
         )
-        account.status = status
-        account.save(update_fields=["status", "updated_at"])
+        account.status, account.updated_at = status, moment
+        # Not save(): `auto_now` would stamp the account with the clock again.
+        Account.objects.filter(id=account.id).update(status=status, updated_at=moment)
         events_record(events=[account_event(account=account, type=_STATUS_EVENTS[status])])
     return account
+
+
+def _after(moment: datetime) -> datetime:
+    """Now, or just after `moment` if the clock stands behind it: a status change is later than
+    every entry of its account before it (the engine stamps an account with its postings'
+    time), which is how `verify_ledger` tells each entry's status from the history."""
+    return max(timezone.now(), moment + timedelta(microseconds=1))
 
 
 def account_freeze(*, account_id: str, actor: User | None, reason: str = "") -> Account:

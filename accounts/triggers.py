@@ -3,7 +3,8 @@ account's funding role never changes (a funding account may go below zero, a use
 down to its overdraft: flipping the role would let a balance pass that gate), a limit change,
 once recorded, never changes and is never deleted, and an account's currency and owner never
 change (its entries are counted in that currency; a batch drafts its rows and their events'
-audiences from an unlocked read of both, `ledger.posting`)."""
+audiences from an unlocked read of both, `ledger.posting`), and a balance changes only while
+its account is ACTIVE."""
 
 from accounts.models import Account, AccountLimitChange
 from bankledger.core.triggers import Refusal
@@ -42,3 +43,16 @@ IDENTITY = [
     )
     for column, what in (("currency", "currency"), ("user_id", "owner"))
 ]
+
+
+# Money moves only between ACTIVE accounts: the engine refuses a leg on the locked rows
+# (AccountNotActive) before it writes; this is the database's own word on it. `verify_ledger`
+# checks the entries against the accounts' status history.
+ACTIVE_ONLY = Refusal(
+    name="accounts_balance_moves_while_active",
+    table=Account._meta.db_table,
+    event="UPDATE",
+    when="NEW.balance <> OLD.balance AND (OLD.status <> 'ACTIVE' OR NEW.status <> 'ACTIVE')",
+    message="money moves only between ACTIVE accounts",
+    errcode="check_violation",
+)

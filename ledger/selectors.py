@@ -22,7 +22,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.models import Account, AccountLimitChange
+from accounts.models import Account, AccountLimitChange, AccountStatusChange
 from bankledger.core.pagination import InvalidCursor, Page, cursor_decode, page_from
 from bankledger.core.replicas import lag_tolerant
 from ledger.log.verify import log_verify
@@ -38,6 +38,7 @@ class LedgerReport:
     nonzero_currencies: list[str] = field(default_factory=list)
     incomplete_batches: list[str] = field(default_factory=list)
     hold_problems: list[str] = field(default_factory=list)
+    inactive_entries: list[str] = field(default_factory=list)
     log_leaves: int = 0
     log_checkpoint_size: int = 0
     log_mismatches: list[str] = field(default_factory=list)
@@ -50,6 +51,7 @@ class LedgerReport:
             or self.nonzero_currencies
             or self.incomplete_batches
             or self.hold_problems
+            or self.inactive_entries
             or self.log_mismatches
         )
 
@@ -89,14 +91,62 @@ def _balance_mismatches(limit: int) -> list[tuple]:
         return [(uuid.UUID(str(row[0])), *row[1:]) for row in cursor.fetchall()]
 
 
+# Money moves only between ACTIVE accounts (`accounts.triggers.ACTIVE_ONLY`): each entry is
+# held to the status its account had at the entry's time, read off the status history. A
+# status change is stamped after every earlier entry of its account and no later than every
+# entry after it (`accounts.services`), so an entry at a change's time falls after it. Written
+# as SQL because the spans between changes are a window over the history, joined by time
+# range; only accounts with a history or a status other than ACTIVE are looked at.
+_INACTIVE_ENTRIES = """
+    WITH changes AS (
+        SELECT account_id, from_status, to_status, created_at,
+               LAG(created_at) OVER (PARTITION BY account_id ORDER BY created_at, id) AS previous,
+               LEAD(created_at) OVER (PARTITION BY account_id ORDER BY created_at, id) AS until
+        FROM {changes}
+    ), spans AS (
+        SELECT account_id, to_status AS status, created_at AS since, until FROM changes
+        UNION ALL
+        SELECT account_id, from_status, NULL, created_at FROM changes WHERE previous IS NULL
+        UNION ALL
+        SELECT a.id, a.status, NULL, NULL FROM {accounts} a
+        WHERE a.status <> 'ACTIVE'
+          AND NOT EXISTS (SELECT 1 FROM changes c WHERE c.account_id = a.id)
+    )
+    SELECT e.account_id, s.status, e.transaction_id, e.created_at
+    FROM spans s
+    JOIN {entries} e ON e.account_id = s.account_id
+        AND (s.since IS NULL OR e.created_at >= s.since)
+        AND (s.until IS NULL OR e.created_at < s.until)
+    WHERE s.status <> 'ACTIVE'
+    ORDER BY e.id
+    LIMIT %s
+"""
+
+
+def _inactive_entries(limit: int) -> list[str]:
+    sql = _INACTIVE_ENTRIES.format(
+        changes=AccountStatusChange._meta.db_table,
+        accounts=Account._meta.db_table,
+        entries=LedgerEntry._meta.db_table,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [limit])
+        rows = cursor.fetchall()
+    return [
+        f"account {uuid.UUID(str(account))}: an entry of transaction {uuid.UUID(str(tx))} at "
+        f"{moment} while the account was {status}"
+        for account, status, tx, moment in rows
+    ]
+
+
 def ledger_verify(*, limit: int = 50) -> LedgerReport:
     """Prove the ledger whole with a handful of aggregate queries (no query per account):
     stored balance == credits - debits == the last entry's balance-after, for every account;
     debits == credits for every transaction, in its accounts' currency; balances sum to zero
-    in every currency. Then the
-    public log: every leaf rebuilt from the ledger tables matches what was signed, and the
-    latest checkpoint's root is rebuilt (ledger.log.verify). At most `limit` offenders of each
-    kind are listed, the first one first."""
+    in every currency; every entry posted while its account was ACTIVE. Then the public log:
+    every leaf rebuilt from the ledger tables matches what was signed, and the latest
+    checkpoint's root is rebuilt (ledger.log.verify). At most `limit` offenders of each kind
+    are listed, the first one first."""
     report = LedgerReport(accounts=Account.objects.count(), entries=LedgerEntry.objects.count())
     report.balance_mismatches = [
         f"account {id_}: stored {stored}, credits-debits {computed}, last entry {last}"
@@ -126,6 +176,7 @@ def ledger_verify(*, limit: int = 50) -> LedgerReport:
     report.nonzero_currencies = [f"{row['currency']}: {row['total']}" for row in totals]
     report.incomplete_batches = _incomplete_batches(limit)
     report.hold_problems = _hold_problems(limit)
+    report.inactive_entries = _inactive_entries(limit)
     log = log_verify(limit=limit)
     report.log_leaves, report.log_checkpoint_size = log.leaves, log.checkpoint_size
     report.log_mismatches = log.problems

@@ -69,3 +69,23 @@ def test_raw_sql_cannot_reopen_a_closed_account(user, make_account, status):
     with pytest.raises(DatabaseError, match="cannot be reopened"):
         _raw("UPDATE accounts_account SET status = %s WHERE id = %s", [status, account.id.hex])
     assert Account.objects.get(id=account.id).status == "CLOSED"
+
+
+@pytest.mark.parametrize(
+    ("before", "after"), [("FROZEN", "FROZEN"), ("FROZEN", "ACTIVE"), ("ACTIVE", "FROZEN")]
+)
+def test_a_balance_changes_only_while_its_account_is_active(
+    user, make_account, fund, before, after
+):
+    account = make_account(user)
+    fund(account, "5")
+    Account.objects.filter(id=account.id).update(status=before)
+    refused = pytest.raises(IntegrityError, match="money moves only between ACTIVE accounts")
+    with refused:
+        _raw(
+            "UPDATE accounts_account SET balance = balance - 1, status = %s WHERE id = %s",
+            [after, account.id.hex],
+        )
+    assert Account.objects.filter(id=account.id, balance=500, status=before).exists()
+    # A status change alone is no movement.
+    Account.objects.filter(id=account.id).update(status=after)

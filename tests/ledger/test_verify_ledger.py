@@ -8,8 +8,10 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import timezone
 
-from accounts.models import Account
+from accounts.models import Account, AccountStatusChange
+from accounts.services import account_freeze, account_unfreeze
 from accounts.triggers import IDENTITY
 from ledger.exceptions import CurrencyMismatch
 from tests.transactions.helpers import transfer
@@ -73,6 +75,78 @@ def test_an_entry_later_than_its_accounts_last_change_is_reported(ledger, capsys
     with pytest.raises(CommandError):
         call_command("verify_ledger")
     assert f"account {a.id}: an entry at " in capsys.readouterr().out
+
+
+def test_entries_between_freezes_are_sound(ledger, capsys):
+    a, b = ledger
+    account_freeze(account_id=str(b.id), actor=None)
+    account_unfreeze(account_id=str(b.id), actor=None)
+    transfer(a, b, "1")
+    # Frozen for good after its entries: they were all posted while it was ACTIVE.
+    account_freeze(account_id=str(b.id), actor=None)
+    call_command("verify_ledger")
+    assert "Ledger OK." in capsys.readouterr().out
+
+
+def _move_change_to(change: AccountStatusChange, moment) -> None:
+    # Around the service, which stamps a change after every earlier entry of its account.
+    AccountStatusChange.objects.filter(id=change.id).update(created_at=moment)
+
+
+def test_an_entry_while_its_account_was_frozen_is_reported(ledger, capsys):
+    _, b = ledger
+    account_freeze(account_id=str(b.id), actor=None)
+    account_unfreeze(account_id=str(b.id), actor=None)
+    credit = b.entries.get()
+    freeze, _ = AccountStatusChange.objects.filter(account=b).order_by("created_at")
+    _move_change_to(freeze, credit.created_at - timedelta(seconds=1))
+    with pytest.raises(CommandError):
+        call_command("verify_ledger")
+    out = capsys.readouterr().out
+    assert "Entries posted while their account was not ACTIVE:" in out
+    assert (
+        f"account {b.id}: an entry of transaction {credit.transaction_id} at "
+        f"{credit.created_at.replace(tzinfo=None)}"
+    ) in out.replace("+00:00", "")
+    assert out.count(f"account {b.id}: an entry of") == 1
+    assert "while the account was FROZEN" in out
+
+
+def test_an_entry_before_the_first_change_is_held_to_its_from_status(
+    ledger, make_user, make_account, capsys
+):
+    a, _ = ledger
+    # Frozen from the start with no history (around the service), then unfrozen by the
+    # service: the history says it was FROZEN until that change.
+    c = make_account(make_user())
+    Account.objects.filter(id=c.id).update(status="FROZEN")
+    account_unfreeze(account_id=str(c.id), actor=None)
+    transfer(a, c, "1")
+    call_command("verify_ledger")
+    assert "Ledger OK." in capsys.readouterr().out
+    _move_change_to(AccountStatusChange.objects.get(account=c), timezone.now())
+    with pytest.raises(CommandError):
+        call_command("verify_ledger")
+    assert f"account {c.id}: an entry of" in capsys.readouterr().out
+
+
+def test_an_account_never_changed_is_held_to_its_status(ledger, capsys):
+    _, b = ledger
+    Account.objects.filter(id=b.id).update(status="FROZEN")
+    with pytest.raises(CommandError):
+        call_command("verify_ledger")
+    assert f"account {b.id}: an entry of" in capsys.readouterr().out
+
+
+def test_a_status_change_is_stamped_after_the_account_s_last_change(ledger):
+    _, b = ledger
+    ahead = timezone.now() + timedelta(minutes=5)
+    # The clock behind the account's last change (a posting stamped by another server).
+    Account.objects.filter(id=b.id).update(updated_at=ahead)
+    account_freeze(account_id=str(b.id), actor=None)
+    change = AccountStatusChange.objects.get(account=b)
+    assert change.created_at == ahead + timedelta(microseconds=1)
+    assert Account.objects.get(id=b.id).updated_at == change.created_at
 
 
 def test_a_transaction_not_in_its_accounts_currency_is_reported(ledger, capsys):

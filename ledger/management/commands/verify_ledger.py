@@ -8,7 +8,8 @@ class Command(BaseCommand):
     help = (
         "Prove the ledger whole: every stored balance equals credits minus debits and the last "
         "entry's balance-after; every transaction balances; balances sum to zero per currency; "
-        "every batch posted all its items or none; every leaf of the public log rebuilt from the "
+        "every batch posted all its items or none; every entry was posted while its account was "
+        "ACTIVE; every leaf of the public log rebuilt from the "
         "ledger matches what was signed, up to the latest checkpoint's root. "
         "Exits 1 on any mismatch."
     )
@@ -32,6 +33,7 @@ class Command(BaseCommand):
             ("Currencies whose balances do not sum to zero", report.nonzero_currencies),
             ("Batches that are not all or nothing", report.incomplete_batches),
             ("Holds that do not match their captures or limits", report.hold_problems),
+            ("Entries posted while their account was not ACTIVE", report.inactive_entries),
             ("The public log no longer matches the ledger", report.log_mismatches),
         ]
         for title, rows in problems:
