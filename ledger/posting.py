@@ -675,25 +675,18 @@ def _direct_params(posting: Posting, db, move: _Move, record) -> list:
     sender, receiver = move.sender, move.receiver
     values = _row_values(record, db)  # first: it stamps the times the legs and event carry
     sender_id, receiver_id = _db_id(db, sender.id), _db_id(db, receiver.id)
-    at = db.ops.adapt_datetimefield_value(record.created_at)
-    row_id = record._meta.pk.get_db_prep_value(record.id, db)
-    amount = move.amount
     (event,) = _events(posting, [record], [move], refused=False)
     return [
         [sender_id, receiver_id],
-        amount,
-        amount,
         sender_id,
         receiver_id,
+        move.amount,
+        db.ops.adapt_datetimefield_value(record.created_at),
+        record._meta.pk.get_db_prep_value(record.id, db),
         sender.currency,
-        receiver.currency,
         _db_id(db, sender.user_id),
         _db_id(db, receiver.user_id),
-        amount,
-        at,
         *values,
-        *(sender_id, row_id, amount, at, receiver_id, row_id, amount, at),
-        *(sender_id, -amount, amount, at, sender_id, receiver_id),
         *events_rows(events=[event], db=db)[0],
     ]
 
@@ -703,7 +696,9 @@ def _direct_statement(model: type[models.Model]) -> str:
     """The locked read, the checks of `_refusal` that a movement passes as prepared
     (`checked`, one row or none), the row's time after every entry of both accounts (`ok`),
     and the writes of `_moves_post`, each conditioned on both. Answers whether it wrote, and
-    the accounts' latest change when only the time stood in the way."""
+    the accounts' latest change when only the time stood in the way. Each value is sent once
+    (`p`) and the writes read it from `ok`: psycopg keeps the parsed text of a statement with
+    at most 50 parameters only, and parses it again on every call above that."""
     quote = connection.ops.quote_name
     accounts, active = Account._meta.db_table, Account.Status.ACTIVE
     columns = ", ".join(quote(field.column) for field in _LOCKED_FIELDS)
@@ -716,27 +711,27 @@ def _direct_statement(model: type[models.Model]) -> str:
         return ", ".join(f"%s::{cast_type(field, connection)}" for field in fields)
 
     record_fields = model._meta.concrete_fields
-    leg = "%s::uuid, %s::uuid, '{}', %s::bigint, ok.{}, %s::timestamptz"
-    legs = insert(LedgerEntry, _LEG_FIELDS, leg.format(LedgerEntry.Type.DEBIT, "sender_after"))
-    legs += (
-        " UNION ALL SELECT " + leg.format(LedgerEntry.Type.CREDIT, "receiver_after") + " FROM ok"
-    )
+    leg = "ok.{}, ok.tx, '{}', ok.amount, ok.{}_after, ok.stamp"
+    legs = insert(LedgerEntry, _LEG_FIELDS, leg.format("sender", LedgerEntry.Type.DEBIT, "sender"))
+    legs += " UNION ALL SELECT " + leg.format("receiver", LedgerEntry.Type.CREDIT, "receiver")
     return (
         f"WITH locked AS (SELECT {columns} FROM {accounts}"
         f" WHERE {_ID} = ANY(%s) ORDER BY {_ID} FOR UPDATE),"
-        " checked AS (SELECT s.balance - %s AS sender_after, r.balance + %s AS receiver_after,"
-        " greatest(s.updated_at, r.updated_at) AS latest"
-        " FROM locked s, locked r WHERE s.id = %s AND r.id = %s"
+        " checked AS (SELECT p.*, s.balance - p.amount AS sender_after,"
+        " r.balance + p.amount AS receiver_after, greatest(s.updated_at, r.updated_at) AS latest"
+        " FROM (SELECT %s::uuid AS sender, %s::uuid AS receiver, %s::bigint AS amount,"
+        " %s::timestamptz AS stamp, %s::uuid AS tx) p, locked s, locked r"
+        " WHERE s.id = p.sender AND r.id = p.receiver"
         f" AND s.status = '{active}' AND r.status = '{active}'"
-        " AND s.currency = %s AND r.currency = %s AND s.user_id = %s AND r.user_id = %s"
+        " AND s.currency = %s AND r.currency = s.currency AND s.user_id = %s AND r.user_id = %s"
         " AND NOT s.has_holds AND s.daily_outflow_limit IS NULL"
-        " AND (s.is_funding OR s.balance - %s + s.overdraft_limit >= 0)),"
-        " ok AS (SELECT * FROM checked WHERE latest <= %s),"
+        " AND (s.is_funding OR s.balance - p.amount + s.overdraft_limit >= 0)),"
+        " ok AS (SELECT * FROM checked WHERE latest <= stamp),"
         f" w0 AS ({insert(model, record_fields, typed(record_fields))}),"
-        f" w1 AS ({legs}),"
+        f" w1 AS ({legs} FROM ok),"
         f" w2 AS (UPDATE {accounts} SET {_BALANCE} = {accounts}.{_BALANCE}"
-        f" + CASE WHEN {accounts}.{_ID} = %s THEN %s::bigint ELSE %s::bigint END,"
-        f" {_UPDATED_AT} = %s FROM ok WHERE {accounts}.{_ID} IN (%s, %s)),"
+        f" + CASE WHEN {accounts}.{_ID} = ok.sender THEN -ok.amount ELSE ok.amount END,"
+        f" {_UPDATED_AT} = ok.stamp FROM ok WHERE {accounts}.{_ID} IN (ok.sender, ok.receiver)),"
         f" w3 AS ({insert(Event, event_fields(), typed(event_fields()))})"
         " SELECT (SELECT count(*) FROM ok), (SELECT latest FROM checked)"
     )
