@@ -11,14 +11,24 @@ from bankledger.core.triggers import Refusal
 
 _LIMITS = AccountLimitChange._meta.db_table
 
-RULES = [
-    Refusal(
-        name="accounts_funding_role_fixed",
+
+def _account_update_refused(name: str, when: str, message: str) -> Refusal:
+    """An UPDATE of an account row refused, as a CHECK would refuse it, when `when` holds."""
+    return Refusal(
+        name=name,
         table=Account._meta.db_table,
         event="UPDATE",
-        when="OLD.is_funding <> NEW.is_funding",
-        message="the funding role of an account never changes",
+        when=when,
+        message=message,
         errcode="check_violation",
+    )
+
+
+RULES = [
+    _account_update_refused(
+        "accounts_funding_role_fixed",
+        "OLD.is_funding <> NEW.is_funding",
+        "the funding role of an account never changes",
     ),
     *(
         Refusal(
@@ -33,13 +43,10 @@ RULES = [
 
 
 IDENTITY = [
-    Refusal(
-        name=f"accounts_{column}_fixed",
-        table=Account._meta.db_table,
-        event="UPDATE",
-        when=f"OLD.{column} <> NEW.{column}",
-        message=f"the {what} of an account never changes",
-        errcode="check_violation",
+    _account_update_refused(
+        f"accounts_{column}_fixed",
+        f"OLD.{column} <> NEW.{column}",
+        f"the {what} of an account never changes",
     )
     for column, what in (("currency", "currency"), ("user_id", "owner"))
 ]
@@ -48,11 +55,8 @@ IDENTITY = [
 # Money moves only between ACTIVE accounts: the engine refuses a leg on the locked rows
 # (AccountNotActive) before it writes; this is the database's own word on it. `verify_ledger`
 # checks the entries against the accounts' status history.
-ACTIVE_ONLY = Refusal(
-    name="accounts_balance_moves_while_active",
-    table=Account._meta.db_table,
-    event="UPDATE",
-    when="NEW.balance <> OLD.balance AND (OLD.status <> 'ACTIVE' OR NEW.status <> 'ACTIVE')",
-    message="money moves only between ACTIVE accounts",
-    errcode="check_violation",
+ACTIVE_ONLY = _account_update_refused(
+    "accounts_balance_moves_while_active",
+    "NEW.balance <> OLD.balance AND (OLD.status <> 'ACTIVE' OR NEW.status <> 'ACTIVE')",
+    "money moves only between ACTIVE accounts",
 )
