@@ -172,22 +172,24 @@ def test_a_posting_stamped_later_that_locked_first_costs_one_more_try(user, know
     """The row was stamped before the receiver's last change, which was over by the time the
     statement ran: stamped again, the row follows that change, and goes in the second try."""
     sender, receiver = known
-    later = timezone.now() + timedelta(milliseconds=200)
-    Account.objects.filter(id=receiver.id).update(updated_at=later)
-    params, calls = posting._direct_params, []
+    params, calls, changes = posting._direct_params, [], []
 
     def stamped_before_the_change(*args):
         made = params(*args)
         calls.append(args[-1].created_at)
         if len(calls) == 1:
-            time.sleep(0.3)  # the statement runs once `later` is past
+            # Another posting, stamped after this row, took the locks first and is over now.
+            changes.append(calls[0] + timedelta(milliseconds=20))
+            Account.objects.filter(id=receiver.id).update(updated_at=changes[0])
+            time.sleep(0.05)  # its time is past when the statement runs
         return made
 
     monkeypatch.setattr(posting, "_direct_params", stamped_before_the_change)
     with CaptureQueriesContext(connection) as queries:
         tx = send(user, sender, receiver, "1", key="second-try").transaction
-    assert statements(queries) == [DIRECT, DIRECT]
-    assert calls[0] < later < calls[1] == tx.created_at
+    statements_sent = [sql for sql in statements(queries) if not sql.startswith("UPDATE")]
+    assert statements_sent == [DIRECT, DIRECT]
+    assert calls[0] < changes[0] < calls[1] == tx.created_at
     assert Account.objects.get(id=receiver.id).updated_at == tx.created_at
     assert ledger_verify().ok
 

@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Account, AccountStatusChange
-from accounts.services import account_freeze, account_unfreeze
+from accounts.services import account_close, account_freeze, account_unfreeze
 from accounts.triggers import IDENTITY
 from ledger.exceptions import CurrencyMismatch
 from tests.transactions.helpers import transfer
@@ -110,6 +110,23 @@ def test_an_entry_while_its_account_was_frozen_is_reported(ledger, capsys):
     ) in out.replace("+00:00", "")
     assert out.count(f"account {b.id}: an entry of") == 1
     assert "while the account was FROZEN" in out
+
+
+def test_an_entry_while_its_account_was_closed_is_reported(
+    ledger, user, make_user, make_account, capsys
+):
+    a, _ = ledger
+    c = make_account(make_user())
+    transfer(a, c, "1")
+    transfer(c, a, "1")  # empty again: it may close
+    account_close(account_id=str(c.id), actor=None)
+    first = c.entries.order_by("created_at").first()
+    _move_change_to(AccountStatusChange.objects.get(account=c), first.created_at)
+    with pytest.raises(CommandError):
+        call_command("verify_ledger")
+    out = capsys.readouterr().out
+    assert out.count(f"account {c.id}: an entry of") == 2
+    assert "while the account was CLOSED" in out
 
 
 def test_an_entry_before_the_first_change_is_held_to_its_from_status(
